@@ -1,13 +1,21 @@
-"""The `neweid` command (thin layer over the libraries)."""
+"""The `neweid` command: a thin layer over the libraries."""
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="neweid: Taiwan New eID reference system")
+from neweid.cli import card, demo, pki
+
+app = typer.Typer(no_args_is_help=True, help="neweid: Taiwan New eID reference system",
+                  pretty_exceptions_enable=False)
+app.add_typer(card.app, name="card")
+app.add_typer(pki.app, name="pki")
+app.command("demo")(demo.demo)
 
 
-@app.command()
-def demo() -> None:
-    """Narrated end-to-end run of what exists."""
-    typer.echo("neweid demo")
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log to stderr")) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")

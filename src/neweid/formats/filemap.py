@@ -20,10 +20,10 @@ The ICAO travel application (AID A0000002471001) is deliberately absent: SELECT 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, IntFlag
+from enum import IntFlag, StrEnum
 
 
-class Zone(str, Enum):
+class Zone(StrEnum):
     HOUSEHOLD = "household"
     PUBLIC = "public"
     ENCRYPTED = "encrypted"
@@ -46,7 +46,7 @@ class Access(IntFlag):
     NEVER = 16  # no command can ever satisfy it (e.g. an update of a read-only file)
 
 
-class Interface(str, Enum):
+class Interface(StrEnum):
     CONTACT = "contact"
     CONTACTLESS = "contactless"
 
@@ -96,7 +96,7 @@ ICAO_TRAVEL_AID = bytes.fromhex("A0000002471001")
 
 AID_PREFIX = bytes.fromhex("F04E45494401")  # F0 = proprietary, "NEID", application family 01
 
-_RW = Access.NEVER  # shorthand for read-only files below
+_RO = Access.NEVER  # read-only once personalised (CARD-7)
 # Updatable data groups (CARD-7): only by an update terminal authorised through TA over SM.
 _UPD = Access.SM | Access.TA
 
@@ -107,11 +107,12 @@ def _dg(zone: Zone, number: int, content: str, encoding: str, read: Access, upda
                     contactless, max_size)
 
 
-def _sod(zone: Zone, read: Access, contactless: bool) -> FileSpec:
+def _sod(zone: Zone, read: Access, update: Access, contactless: bool) -> FileSpec:
+    """A zone's security object; re-signed (so updatable like the zone's DGs) when a DG is updated."""
     return FileSpec(zone, "SOD", EF_SOD_FID, EF_SOD_SFI,
                     "zone security object: CMS SignedData (Document Signer, ECDSA P-521/SHA-512) over "
-                    "the SHA-512 hashes of this zone's data groups", "DER, RFC 5652 + ICAO 9303-10 LDSSecurityObject",
-                    read, Access.NEVER, contactless, 4096)
+                    "the SHA-512 hashes of this zone's data groups",
+                    "DER, RFC 5652 + ICAO 9303-10 LDSSecurityObject", read, update, contactless, 4096)
 
 
 _PUB = Access.SM
@@ -131,32 +132,32 @@ ZONES: tuple[ZoneSpec, ...] = (
     ZoneSpec(Zone.HOUSEHOLD, 0x4E01, AID_PREFIX + b"H", "戶籍地區", True, (
         _dg(Zone.HOUSEHOLD, 1, "household region: county, township, village codes and names, neighbourhood",
             "BER-TLV (formats.zones)", Access.ALWAYS, _UPD, True, 512),
-        _sod(Zone.HOUSEHOLD, Access.ALWAYS, True),
+        _sod(Zone.HOUSEHOLD, Access.ALWAYS, _UPD, True),
     )),
     ZoneSpec(Zone.PUBLIC, 0x4E02, AID_PREFIX + b"P", "公開區", True, (
         _dg(Zone.PUBLIC, 1, "name: Chinese, foreign (optional), romanised", "BER-TLV, UTF-8",
-            _PUB, _RW, True, 256),
-        _dg(Zone.PUBLIC, 2, "ID number", "BER-TLV, ASCII", _PUB, _RW, True, 32),
-        _dg(Zone.PUBLIC, 3, "date of birth", "BER-TLV, YYYYMMDD", _PUB, _RW, True, 32),
+            _PUB, _RO, True, 256),
+        _dg(Zone.PUBLIC, 2, "ID number", "BER-TLV, ASCII", _PUB, _RO, True, 32),
+        _dg(Zone.PUBLIC, 3, "date of birth", "BER-TLV, YYYYMMDD", _PUB, _RO, True, 32),
         _dg(Zone.PUBLIC, 4, "full household address", "BER-TLV, UTF-8", _PUB, _UPD, True, 512),
-        _dg(Zone.PUBLIC, 5, "marital status", "BER-TLV, code", _PUB, _RW, True, 32),
+        _dg(Zone.PUBLIC, 5, "marital status", "BER-TLV, code", _PUB, _RO, True, 32),
         _dg(Zone.PUBLIC, 6, "military service status (役別)", "BER-TLV, code + UTF-8", _PUB, _UPD, True, 128),
-        _dg(Zone.PUBLIC, 7, "card serial number", "BER-TLV, ASCII", _PUB, _RW, True, 32),
-        _dg(Zone.PUBLIC, 8, "renewal date (empty: none, 65+)", "BER-TLV, YYYYMMDD", _PUB, _RW, True, 32),
-        _dg(Zone.PUBLIC, 9, "date of issue", "BER-TLV, YYYYMMDD", _PUB, _RW, True, 32),
-        _dg(Zone.PUBLIC, 10, "photo", "BER-TLV, JPEG", _PUB, _RW, True, 32768),
+        _dg(Zone.PUBLIC, 7, "card serial number", "BER-TLV, ASCII", _PUB, _RO, True, 32),
+        _dg(Zone.PUBLIC, 8, "renewal date (empty: none, 65+)", "BER-TLV, YYYYMMDD", _PUB, _RO, True, 32),
+        _dg(Zone.PUBLIC, 9, "date of issue", "BER-TLV, YYYYMMDD", _PUB, _RO, True, 32),
+        _dg(Zone.PUBLIC, 10, "photo", "BER-TLV, JPEG", _PUB, _RO, True, 32768),
         _dg(Zone.PUBLIC, 15, "Active Authentication public key", "DER SubjectPublicKeyInfo (P-521)",
-            _PUB, _RW, True, 512),
-        _sod(Zone.PUBLIC, _PUB, True),
+            _PUB, _RO, True, 512),
+        _sod(Zone.PUBLIC, _PUB, _UPD, True),
     )),
     ZoneSpec(Zone.ENCRYPTED, 0x4E03, AID_PREFIX + b"E", "加密區", False, (
         _dg(Zone.ENCRYPTED, 1, "spouse's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256),
         _dg(Zone.ENCRYPTED, 2, "father's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256),
         _dg(Zone.ENCRYPTED, 3, "mother's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256),
         _dg(Zone.ENCRYPTED, 4, "birthplace", "BER-TLV, code + UTF-8", _ENC, _UPD, False, 256),
-        _dg(Zone.ENCRYPTED, 5, "sex", "BER-TLV, code", _ENC, _RW, False, 16),
-        _dg(Zone.ENCRYPTED, 6, "CAN", "BER-TLV, ASCII digits", _ENC, _RW, False, 16),
-        _sod(Zone.ENCRYPTED, _ENC, False),
+        _dg(Zone.ENCRYPTED, 5, "sex", "BER-TLV, code", _ENC, _RO, False, 16),
+        _dg(Zone.ENCRYPTED, 6, "CAN", "BER-TLV, ASCII digits", _ENC, _RO, False, 16),
+        _sod(Zone.ENCRYPTED, _ENC, _UPD, False),
     )),
     ZoneSpec(Zone.CERTIFICATE, 0x4E04, AID_PREFIX + b"C", "自然人憑證區", False, tuple(
         FileSpec(Zone.CERTIFICATE, f"CERT{i}", 0x0200 | i, i, label, "DER X.509 certificate",

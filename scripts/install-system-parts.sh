@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Optional system parts for neweid (Debian/Ubuntu, run as root or with sudo):
+#   pcscd + vsmartcard's vpcd  - serve the virtual card to any PC/SC application
+#   libpcsclite-dev + swig     - build pyscard (the `pcsc` extra) for the PC/SC transport
+#   openpace                   - cvc-print/cvc-create for CV-certificate interop tests (EAC issue)
+#   openssl                    - CLI used by interop tests
+# The core (./dev.sh demo, ./dev.sh test) never needs them; tests that do are skipped without them.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+pkgs="pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools openpace openssl"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  $SUDO apt-get update -qq || true
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+echo "system parts present: $pkgs"
