@@ -71,7 +71,7 @@ def _wait_for_card(present: bool = True, timeout: float = 10.0) -> None:
             connection.disconnect()
             if present:
                 return
-        except Exception:  # noqa: BLE001 - pyscard raises several types for "no card"
+        except Exception:
             if not present:
                 return
         time.sleep(0.2)
@@ -132,3 +132,49 @@ def test_uid_is_random_over_pcsc(served: None) -> None:
         connection.disconnect()
     # a random UID (ISO/IEC 14443-3: 4 bytes, first byte 08), never the chip's production serial
     assert all(len(u) == 4 and u[0] == 0x08 for u in uids)
+
+
+def test_cli_serve_and_read_through_pcscd_and_opensc(card_image: PersonalisedImage, tmp_path: Path,
+                                                       test_pki: object) -> None:
+    """`neweid card serve` in its own process, read by `neweid card read --reader` and by opensc-tool."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from neweid.pki.testpki import TestPki
+
+    require_system_part(_pyscard_ok(), "pyscard (the pcsc extra)")
+    require_system_part(_vpcd_listening(), "pcscd with vsmartcard's vpcd on 127.0.0.1:35963")
+    require_system_part(shutil.which("opensc-tool") is not None, "opensc-tool (Debian package opensc)")
+    assert isinstance(test_pki, TestPki)
+    image = tmp_path / "served.card"
+    shutil.copy(card_image.path, image)
+    csca = tmp_path / "csca.pem"
+    csca.write_bytes(test_pki.export_csca_pem())
+    neweid = [sys.executable, "-m", "neweid.cli"]
+    server = subprocess.Popen([*neweid, "card", "serve", str(image), "--vpcd", f"{VPCD_HOST}:{VPCD_PORT}",
+                               "--interface", "contact"], stderr=subprocess.PIPE, env=os.environ.copy())
+    try:
+        _wait_for_card()
+        aid = zone_spec(Zone.HOUSEHOLD).aid
+        select = f"00 A4 04 0C {len(aid):02X} " + " ".join(f"{b:02X}" for b in aid)
+        tool = subprocess.run(["opensc-tool", "-r", READER, "-s", select, "-s", "00 B0 81 00 00"],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert "SW1=0x90, SW2=0x00" in tool.stdout, tool.stdout + tool.stderr
+        read = subprocess.run([*neweid, "card", "read", "--reader", READER, "--interface", "contact",
+                               "--csca", str(csca), "--can", card_image.card.secrets.can, "--json"],
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert read.returncode == 0, read.stderr
+        data = json.loads(read.stdout)
+        assert data["active_authentication"] == "ok"
+        assert data["data"]["card_serial"] == card_image.card.content.public.card_serial.serial
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+    _wait_for_card(present=False)

@@ -7,7 +7,7 @@ import random
 import secrets
 import signal
 import threading
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +15,7 @@ import typer
 from cryptography import x509
 
 from neweid.card import CardImageError, VirtualCard
-from neweid.cli.common import PkiOption, fail, open_pki, household_json, public_json, utc_now
+from neweid.cli.common import PkiOption, fail, household_json, open_pki, public_json, utc_now
 from neweid.formats.filemap import Interface
 from neweid.pki.testpki import TestPki
 from neweid.population.photo import make_photo
@@ -29,12 +29,12 @@ from neweid.terminal.transport import InProcessTransport, Transport
 app = typer.Typer(no_args_is_help=True, help="Virtual New eID cards: personalise, read, serve.")
 
 
-class ZoneChoice(str, Enum):
+class ZoneChoice(StrEnum):
     household = "household"
     public = "public"
 
 
-class InterfaceChoice(str, Enum):
+class InterfaceChoice(StrEnum):
     contact = "contact"
     contactless = "contactless"
 

@@ -33,7 +33,7 @@ from neweid.terminal.transport import InProcessTransport
 T = TypeVar("T")
 
 
-class DemoFailure(RuntimeError):
+class DemoStepError(RuntimeError):
     """A step of the demo did not behave as the system promises."""
 
 
@@ -62,7 +62,7 @@ def expect_error(kind: type[ReaderError], action: Callable[[], object]) -> Reade
         action()
     except kind as exc:
         return exc
-    raise DemoFailure(f"expected {kind.__name__}, but the card accepted the command")
+    raise DemoStepError(f"expected {kind.__name__}, but the card accepted the command")
 
 
 def run_demo(workdir: Path, console: Console) -> None:
@@ -97,7 +97,7 @@ def run_demo(workdir: Path, console: Console) -> None:
         with reader(Interface.CONTACTLESS) as r:
             uid2 = r.uid()
         if uid1 is None or uid2 is None or uid1 == uid2:
-            raise DemoFailure("the chip did not answer with a fresh random UID")
+            raise DemoStepError("the chip did not answer with a fresh random UID")
         n.ok(f"fresh random UID on every power-up: {uid1.hex().upper()} then {uid2.hex().upper()}")
 
     with n.section("Public zone: PACE with the CAN, secure messaging, PA and AA"):
@@ -164,6 +164,6 @@ def demo(
         else:
             with tempfile.TemporaryDirectory(prefix="neweid-demo-") as tmp:
                 run_demo(Path(tmp), console)
-    except (DemoFailure, ReaderError) as exc:
+    except (DemoStepError, ReaderError) as exc:
         console.print(f"[red]demo failed: {exc}")
         raise typer.Exit(1) from exc

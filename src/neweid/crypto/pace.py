@@ -26,7 +26,6 @@ from enum import Enum
 from asn1crypto.core import ObjectIdentifier
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from neweid.crypto._tlv import encode_tlv
 from neweid.crypto.ec import (
     Curve,
     Point,
@@ -40,6 +39,7 @@ from neweid.crypto.ec import (
 from neweid.crypto.errors import AuthenticationError, CryptoError, InvalidPointError
 from neweid.crypto.kdf import kdf_enc, kdf_mac, kdf_pi
 from neweid.crypto.sm import BLOCK_SIZE, cmac
+from neweid.formats.tlv import encode_tlv
 
 _log = logging.getLogger(__name__)
 

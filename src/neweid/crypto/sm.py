@@ -15,10 +15,10 @@ import logging
 from cryptography.hazmat.primitives import cmac as _cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from neweid.crypto._tlv import RawTlv, encode_tlv, parse_simple_tlvs
 from neweid.crypto.errors import CryptoError, SecureMessagingError
 from neweid.crypto.kdf import KEY_LENGTHS
 from neweid.formats.iso7816 import StatusWord, describe_sw
+from neweid.formats.tlv import Tlv, TlvError, encode_tlv, parse_tlv
 
 _log = logging.getLogger(__name__)
 
@@ -175,13 +175,13 @@ class SecureMessaging:
                 f"response {sw:04X} ({describe_sw(sw)}) is not protected by secure messaging",
                 StatusWord.SM_DATA_OBJECTS_MISSING,
             )
-        objects = _parse(body)
-        mac_do = _split_mac(objects, body)
+        objects, mac_start = _parse(body)
+        mac_do = _split_mac(objects)
         status_do = next((o for o in objects if o.tag == TAG_STATUS), None)
         if status_do is None:
             raise SecureMessagingError("response lacks DO99", StatusWord.SM_DATA_OBJECTS_MISSING)
         _check_order(objects, (TAG_CRYPTOGRAM, TAG_CRYPTOGRAM_ODD_INS), TAG_STATUS)
-        self._verify_mac(body[: mac_do.start], mac_do.value)
+        self._verify_mac(body[:mac_start], mac_do.value)
         if len(status_do.value) != 2 or int.from_bytes(status_do.value, "big") != sw:
             raise SecureMessagingError("DO99 does not match the status word of the response")
         return self._decrypt_do(objects), sw
@@ -200,11 +200,11 @@ class SecureMessaging:
                 raise SecureMessagingError(f"{name} must be a byte, got {value}")
         self._increment()
         body = bytes(body)
-        objects = _parse(body)
-        mac_do = _split_mac(objects, body)
+        objects, mac_start = _parse(body)
+        mac_do = _split_mac(objects)
         _check_order(objects, (TAG_CRYPTOGRAM, TAG_CRYPTOGRAM_ODD_INS), TAG_LE)
         header = bytes([cla | SM_CLA_BITS, ins, p1, p2])
-        self._verify_mac(pad(header) + body[: mac_do.start], mac_do.value)
+        self._verify_mac(pad(header) + body[:mac_start], mac_do.value)
         ne: int | None = None
         le_do = next((o for o in objects if o.tag == TAG_LE), None)
         if le_do is not None:
@@ -228,7 +228,7 @@ class SecureMessaging:
         dos += encode_tlv(TAG_STATUS, sw_bytes)
         return dos + encode_tlv(TAG_MAC, self.mac(dos)) + sw_bytes
 
-    def _decrypt_do(self, objects: list[RawTlv]) -> bytes:
+    def _decrypt_do(self, objects: list[Tlv]) -> bytes:
         for obj in objects:
             if obj.tag == TAG_CRYPTOGRAM:
                 if not obj.value or obj.value[0] != PADDING_INDICATOR:
@@ -239,14 +239,26 @@ class SecureMessaging:
         return b""
 
 
-def _parse(body: bytes) -> list[RawTlv]:
-    try:
-        return parse_simple_tlvs(body)
-    except CryptoError as exc:
-        raise SecureMessagingError(f"malformed secure-messaging data objects: {exc}") from None
+def _parse(body: bytes) -> tuple[list[Tlv], int]:
+    """The data objects of an SM body (one-byte tags only) and the offset at which the last one starts
+    (the MAC covers everything before the DO8E)."""
+    objects: list[Tlv] = []
+    start = pos = 0
+    while pos < len(body):
+        start = pos
+        try:
+            item, pos = parse_tlv(body, pos)
+        except TlvError as exc:
+            raise SecureMessagingError(f"malformed secure-messaging data objects: {exc}") from None
+        if item.tag > 0xFF:
+            raise SecureMessagingError(
+                f"malformed secure-messaging data objects: unexpected multi-byte tag at offset {start}"
+            )
+        objects.append(item)
+    return objects, start
 
 
-def _split_mac(objects: list[RawTlv], body: bytes) -> RawTlv:
+def _split_mac(objects: list[Tlv]) -> Tlv:
     """The DO8E, which must be present, last and 8 bytes long."""
     if not objects or objects[-1].tag != TAG_MAC:
         if any(o.tag == TAG_MAC for o in objects):
@@ -258,7 +270,7 @@ def _split_mac(objects: list[RawTlv], body: bytes) -> RawTlv:
     return mac_do
 
 
-def _check_order(objects: list[RawTlv], first_tags: tuple[int, ...], second_tag: int) -> None:
+def _check_order(objects: list[Tlv], first_tags: tuple[int, ...], second_tag: int) -> None:
     """Objects before DO8E: at most one cryptogram DO, then at most one ``second_tag`` DO."""
     allowed = [first_tags, (second_tag,)]
     position = 0

@@ -8,7 +8,8 @@ below 31 use the one-byte form).
 
 Lengths are definite: the short form ``00``..``7F`` and the long forms ``81``..``84`` followed by 1 to 4
 length bytes. The encoder always writes the shortest form; the parser also accepts a longer form than
-needed (BER allows it, and some cards write ``81 xx`` for short values). The indefinite form ``80`` is
+needed (BER allows it, and some cards write ``81 xx`` for short values) unless it is called with
+``strict_lengths=True``, which accepts only the shortest form (as DER does). The indefinite form ``80`` is
 rejected.
 """
 
@@ -130,13 +131,15 @@ class Tlv:
         return encode_tlv(self.tag, self.value)
 
 
-def parse_tlv(data: bytes, offset: int = 0) -> tuple[Tlv, int]:
-    """Parse the data object that starts at ``offset``; return it and the offset just after it."""
+def parse_tlv(data: bytes, offset: int = 0, *, strict_lengths: bool = False) -> tuple[Tlv, int]:
+    """Parse the data object that starts at ``offset``; return it and the offset just after it.
+
+    With ``strict_lengths``, a length field longer than needed (e.g. ``81 05``) is a :class:`TlvError`."""
     buf = _as_bytes(data, "data")
     if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= len(buf):
         raise TlvError(f"offset {offset!r} outside the {len(buf)}-byte buffer")
     tag, pos = _parse_tag(buf, offset)
-    length, pos = _parse_length(buf, pos, tag)
+    length, pos = _parse_length(buf, pos, tag, strict=strict_lengths)
     end = pos + length
     if end > len(buf):
         raise TlvError(f"truncated value of tag {tag:X} at offset {offset}: "
@@ -144,11 +147,12 @@ def parse_tlv(data: bytes, offset: int = 0) -> tuple[Tlv, int]:
     return Tlv(tag, buf[pos:end]), end
 
 
-def parse_tlvs(data: bytes, *, allow_padding: bool = False) -> list[Tlv]:
+def parse_tlvs(data: bytes, *, allow_padding: bool = False, strict_lengths: bool = False) -> list[Tlv]:
     """Parse a whole buffer as a sequence of data objects; anything left over is an error.
 
     With ``allow_padding``, ``00`` and ``FF`` bytes before, between and after the data objects are
-    skipped (ISO/IEC 7816-4 §6.3)."""
+    skipped (ISO/IEC 7816-4 §6.3). With ``strict_lengths``, every length field must have the shortest
+    form (see :func:`parse_tlv`)."""
     buf = _as_bytes(data, "data")
     items: list[Tlv] = []
     pos = 0
@@ -156,7 +160,7 @@ def parse_tlvs(data: bytes, *, allow_padding: bool = False) -> list[Tlv]:
         if allow_padding and buf[pos] in PADDING_BYTES:
             pos += 1
             continue
-        item, pos = parse_tlv(buf, pos)
+        item, pos = parse_tlv(buf, pos, strict_lengths=strict_lengths)
         items.append(item)
     return items
 
@@ -199,7 +203,7 @@ def _parse_tag(buf: bytes, offset: int) -> tuple[int, int]:
     return int.from_bytes(raw, "big"), end
 
 
-def _parse_length(buf: bytes, pos: int, tag: int) -> tuple[int, int]:
+def _parse_length(buf: bytes, pos: int, tag: int, *, strict: bool) -> tuple[int, int]:
     if pos >= len(buf):
         raise TlvError(f"truncated length of tag {tag:X}: no length byte")
     first = buf[pos]
@@ -213,7 +217,12 @@ def _parse_length(buf: bytes, pos: int, tag: int) -> tuple[int, int]:
     if pos + 1 + size > len(buf):
         raise TlvError(f"truncated length of tag {tag:X}: {size} length bytes announced, "
                        f"{len(buf) - pos - 1} present")
-    return int.from_bytes(buf[pos + 1:pos + 1 + size], "big"), pos + 1 + size
+    end = pos + 1 + size
+    length = int.from_bytes(buf[pos + 1:end], "big")
+    if strict and encode_length(length) != buf[pos:end]:
+        raise TlvError(f"non-minimal length encoding of tag {tag:X}: {buf[pos:end].hex().upper()} "
+                       f"for {length} bytes")
+    return length, end
 
 
 def _as_bytes(data: object, what: str) -> bytes:
