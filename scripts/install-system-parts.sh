@@ -5,12 +5,13 @@
 #   opensc                     - opensc-tool, a PC/SC application used by the interop test
 #   openpace                   - cvc-print/cvc-create for CV-certificate interop tests (EAC issue)
 #   openssl                    - CLI used by interop tests
+#   softhsm2                   - a PKCS#11 token for the HSM key-store tests
 # The core (./dev.sh demo, ./dev.sh test) never needs them; tests that do are skipped without them.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-pkgs="pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools opensc openpace openssl"
+pkgs="pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools opensc openpace openssl softhsm2"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -99,6 +99,40 @@ def test_non_minimal_long_form_length_is_accepted() -> None:
     assert parse_tlvs(bytes.fromhex("8082000101")) == [Tlv(0x80, b"\x01")]
 
 
+@pytest.mark.parametrize(("n", "field"), [(0, "00"), (0x7F, "7F"), (0x80, "8180"), (0xFF, "81FF"),
+                                           (0x100, "820100"), (0xFFFF, "82FFFF"), (0x10000, "83010000")])
+def test_strict_lengths_accept_the_shortest_form(n: int, field: str) -> None:
+    data = bytes.fromhex("04" + field) + bytes(n)
+    assert parse_tlv(data, strict_lengths=True) == (Tlv(0x04, bytes(n)), len(data))
+    assert parse_tlvs(data, strict_lengths=True) == [Tlv(0x04, bytes(n))]
+
+
+@pytest.mark.parametrize(("field", "n"), [
+    ("8105", 5),  # a short value in the one-byte long form
+    ("8100", 0),
+    ("820001", 1),  # a leading zero length byte
+    ("820080", 0x80),  # 128 fits in 81 80
+    ("83000100", 0x100),
+    ("8400000001", 1),
+])
+def test_strict_lengths_reject_longer_forms(field: str, n: int) -> None:
+    data = bytes.fromhex("80" + field) + bytes(n)
+    assert parse_tlvs(data) == [Tlv(0x80, bytes(n))]  # accepted without the option (BER)
+    with pytest.raises(TlvError, match=f"non-minimal length encoding of tag 80: {field} for {n} bytes"):
+        parse_tlvs(data, strict_lengths=True)
+    with pytest.raises(TlvError, match="non-minimal"):
+        parse_tlv(data, strict_lengths=True)
+
+
+def test_strict_lengths_check_every_data_object_and_combine_with_padding() -> None:
+    data = b"\x00" + encode_tlv(0x80, b"ok") + b"\xff" + bytes.fromhex("8181 02 6869") + b"\x00"
+    assert parse_tlvs(data, allow_padding=True) == [Tlv(0x80, b"ok"), Tlv(0x81, b"hi")]
+    with pytest.raises(TlvError, match="non-minimal length encoding of tag 81"):
+        parse_tlvs(data, allow_padding=True, strict_lengths=True)
+    with pytest.raises(TlvError, match="indefinite"):
+        parse_tlvs(bytes.fromhex("8080"), strict_lengths=True)
+
+
 def test_find_and_require() -> None:
     items = [Tlv(0x80, b"a"), Tlv(0x81, b"b"), Tlv(0x80, b"c")]
     assert find_tlv(items, 0x80) == Tlv(0x80, b"a")
@@ -229,11 +263,18 @@ def test_encode_parse_round_trip(tag: int, value: bytes) -> None:
     assert item.constructed == bool(encoded[0] & 0x20)
 
 
+@given(TAGS, VALUES)
+def test_strict_lengths_round_trip(tag: int, value: bytes) -> None:
+    encoded = encode_tlv(tag, value)
+    assert parse_tlv(encoded, strict_lengths=True) == (Tlv(tag, value), len(encoded))
+
+
 @given(st.lists(st.tuples(TAGS, st.binary(max_size=140)), max_size=8))
 def test_sequence_round_trip(pairs: list[tuple[int, bytes]]) -> None:
     items = [Tlv(tag, value) for tag, value in pairs]
     data = b"".join(item.encode() for item in items)
     assert parse_tlvs(data) == items
+    assert parse_tlvs(data, strict_lengths=True) == items
 
 
 @given(st.lists(st.tuples(TAGS, st.binary(max_size=40)), max_size=6),
@@ -262,6 +303,16 @@ def test_fuzz_only_tlv_error(data: bytes, allow_padding: bool) -> None:
             except TlvError:
                 continue
             assert sum(len(child.encode()) for child in children) <= len(item.value)
+
+
+@given(st.binary(max_size=200))
+def test_fuzz_strict_lengths_accept_only_the_canonical_encoding(data: bytes) -> None:
+    try:
+        items = parse_tlvs(data, strict_lengths=True)
+    except TlvError:
+        return
+    assert b"".join(item.encode() for item in items) == data
+    assert parse_tlvs(data) == items
 
 
 @given(st.binary(max_size=64), st.integers(-3, 70))

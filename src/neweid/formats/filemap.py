@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntFlag, StrEnum
 
+from neweid.formats.chat import READ_RIGHTS, NeidRight
+
 
 class Zone(StrEnum):
     HOUSEHOLD = "household"
@@ -65,6 +67,10 @@ class FileSpec:
     update: Access  # Access.NEVER: read-only once personalised (CARD-7)
     contactless: bool  # readable over the contactless interface
     max_size: int
+    # With Access.TA in a rule: the CHAT rights (formats.chat) of which the terminal's effective
+    # authorisation must hold at least one.
+    read_right: NeidRight = NeidRight.NONE
+    update_right: NeidRight = NeidRight.NONE
 
 
 @dataclass(frozen=True)
@@ -102,17 +108,20 @@ _UPD = Access.SM | Access.TA
 
 
 def _dg(zone: Zone, number: int, content: str, encoding: str, read: Access, update: Access,
-        contactless: bool, max_size: int) -> FileSpec:
+        contactless: bool, max_size: int, read_right: NeidRight = NeidRight.NONE,
+        update_right: NeidRight = NeidRight.NONE) -> FileSpec:
     return FileSpec(zone, f"DG{number}", 0x0100 | number, number, content, encoding, read, update,
-                    contactless, max_size)
+                    contactless, max_size, read_right, update_right)
 
 
-def _sod(zone: Zone, read: Access, update: Access, contactless: bool) -> FileSpec:
+def _sod(zone: Zone, read: Access, update_right: NeidRight, contactless: bool,
+         read_right: NeidRight = NeidRight.NONE) -> FileSpec:
     """A zone's security object; re-signed (so updatable like the zone's DGs) when a DG is updated."""
     return FileSpec(zone, "SOD", EF_SOD_FID, EF_SOD_SFI,
                     "zone security object: CMS SignedData (Document Signer, ECDSA P-521/SHA-512) over "
                     "the SHA-512 hashes of this zone's data groups",
-                    "DER, RFC 5652 + ICAO 9303-10 LDSSecurityObject", read, update, contactless, 4096)
+                    "DER, RFC 5652 + ICAO 9303-10 LDSSecurityObject", read, _UPD, contactless, 4096,
+                    read_right, update_right)
 
 
 _PUB = Access.SM
@@ -131,33 +140,41 @@ MASTER_FILES: tuple[FileSpec, ...] = (
 ZONES: tuple[ZoneSpec, ...] = (
     ZoneSpec(Zone.HOUSEHOLD, 0x4E01, AID_PREFIX + b"H", "戶籍地區", True, (
         _dg(Zone.HOUSEHOLD, 1, "household region: county, township, village codes and names, neighbourhood",
-            "BER-TLV (formats.zones)", Access.ALWAYS, _UPD, True, 512),
-        _sod(Zone.HOUSEHOLD, Access.ALWAYS, _UPD, True),
+            "BER-TLV (formats.zones)", Access.ALWAYS, _UPD, True, 512,
+            update_right=NeidRight.UPDATE_HOUSEHOLD_REGION),
+        _sod(Zone.HOUSEHOLD, Access.ALWAYS, NeidRight.UPDATE_HOUSEHOLD_REGION, True),
     )),
     ZoneSpec(Zone.PUBLIC, 0x4E02, AID_PREFIX + b"P", "公開區", True, (
         _dg(Zone.PUBLIC, 1, "name: Chinese, foreign (optional), romanised", "BER-TLV, UTF-8",
             _PUB, _RO, True, 256),
         _dg(Zone.PUBLIC, 2, "ID number", "BER-TLV, ASCII", _PUB, _RO, True, 32),
         _dg(Zone.PUBLIC, 3, "date of birth", "BER-TLV, YYYYMMDD", _PUB, _RO, True, 32),
-        _dg(Zone.PUBLIC, 4, "full household address", "BER-TLV, UTF-8", _PUB, _UPD, True, 512),
+        _dg(Zone.PUBLIC, 4, "full household address", "BER-TLV, UTF-8", _PUB, _UPD, True, 512,
+            update_right=NeidRight.UPDATE_ADDRESS),
         _dg(Zone.PUBLIC, 5, "marital status", "BER-TLV, code", _PUB, _RO, True, 32),
-        _dg(Zone.PUBLIC, 6, "military service status (役別)", "BER-TLV, code + UTF-8", _PUB, _UPD, True, 128),
+        _dg(Zone.PUBLIC, 6, "military service status (役別)", "BER-TLV, code + UTF-8", _PUB, _UPD, True, 128,
+            update_right=NeidRight.UPDATE_MILITARY_SERVICE),
         _dg(Zone.PUBLIC, 7, "card serial number", "BER-TLV, ASCII", _PUB, _RO, True, 32),
         _dg(Zone.PUBLIC, 8, "renewal date (empty: none, 65+)", "BER-TLV, YYYYMMDD", _PUB, _RO, True, 32),
         _dg(Zone.PUBLIC, 9, "date of issue", "BER-TLV, YYYYMMDD", _PUB, _RO, True, 32),
         _dg(Zone.PUBLIC, 10, "photo", "BER-TLV, JPEG", _PUB, _RO, True, 32768),
         _dg(Zone.PUBLIC, 15, "Active Authentication public key", "DER SubjectPublicKeyInfo (P-521)",
             _PUB, _RO, True, 512),
-        _sod(Zone.PUBLIC, _PUB, _UPD, True),
+        _sod(Zone.PUBLIC, _PUB, NeidRight.UPDATE_ADDRESS | NeidRight.UPDATE_MILITARY_SERVICE, True),
     )),
     ZoneSpec(Zone.ENCRYPTED, 0x4E03, AID_PREFIX + b"E", "加密區", False, (
-        _dg(Zone.ENCRYPTED, 1, "spouse's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256),
-        _dg(Zone.ENCRYPTED, 2, "father's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256),
-        _dg(Zone.ENCRYPTED, 3, "mother's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256),
-        _dg(Zone.ENCRYPTED, 4, "birthplace", "BER-TLV, code + UTF-8", _ENC, _UPD, False, 256),
-        _dg(Zone.ENCRYPTED, 5, "sex", "BER-TLV, code", _ENC, _RO, False, 16),
-        _dg(Zone.ENCRYPTED, 6, "CAN", "BER-TLV, ASCII digits", _ENC, _RO, False, 16),
-        _sod(Zone.ENCRYPTED, _ENC, _UPD, False),
+        _dg(Zone.ENCRYPTED, 1, "spouse's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256,
+            NeidRight.READ_SPOUSE, NeidRight.UPDATE_SPOUSE),
+        _dg(Zone.ENCRYPTED, 2, "father's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256,
+            NeidRight.READ_FATHER, NeidRight.UPDATE_FATHER),
+        _dg(Zone.ENCRYPTED, 3, "mother's name", "BER-TLV, UTF-8", _ENC, _UPD, False, 256,
+            NeidRight.READ_MOTHER, NeidRight.UPDATE_MOTHER),
+        _dg(Zone.ENCRYPTED, 4, "birthplace", "BER-TLV, code + UTF-8", _ENC, _UPD, False, 256,
+            NeidRight.READ_BIRTHPLACE, NeidRight.UPDATE_BIRTHPLACE),
+        _dg(Zone.ENCRYPTED, 5, "sex", "BER-TLV, code", _ENC, _RO, False, 16, NeidRight.READ_SEX),
+        _dg(Zone.ENCRYPTED, 6, "CAN", "BER-TLV, ASCII digits", _ENC, _RO, False, 16, NeidRight.READ_CAN),
+        _sod(Zone.ENCRYPTED, _ENC, NeidRight.UPDATE_SPOUSE | NeidRight.UPDATE_FATHER | NeidRight.UPDATE_MOTHER
+             | NeidRight.UPDATE_BIRTHPLACE, False, READ_RIGHTS),
     )),
     ZoneSpec(Zone.CERTIFICATE, 0x4E04, AID_PREFIX + b"C", "自然人憑證區", False, tuple(
         FileSpec(Zone.CERTIFICATE, f"CERT{i}", 0x0200 | i, i, label, "DER X.509 certificate",

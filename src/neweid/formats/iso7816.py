@@ -103,6 +103,11 @@ class KeyRef(IntEnum):
     """On-card private keys (GENERATE ASYMMETRIC KEY PAIR P2, MSE key references)."""
 
     ACTIVE_AUTHENTICATION = 0x01
+    CHIP_AUTHENTICATION = 0x02
+    RSA_SIGN = 0x10  # certificate zone (CARD-6)
+    RSA_ENCRYPT = 0x11
+    EC_SIGN = 0x12
+    EC_KEY_AGREEMENT = 0x13
 
 
 class PutDataTag(IntEnum):
@@ -114,3 +119,4 @@ class PutDataTag(IntEnum):
     PIN2 = 0x0112
     USER_CODE = 0x0113  # set in the default (transport) state: must be changed before use
     CARD_DATE = 0x0120  # YYYYMMDD, the chip's notion of today (TR-03110 current date)
+    CVCA_TRUST_POINT = 0x0130  # a CVCA certificate (docs/eac-profile.md)
