@@ -171,11 +171,11 @@ def test_encrypted_zone_needs_terminal_authentication(card: VirtualCard) -> None
     assert term.read_all(secure=True)[1] == StatusWord.SECURITY_STATUS_NOT_SATISFIED
 
 
-def test_certificate_zone_readable_over_contact_with_sm(card: VirtualCard) -> None:
+def test_certificate_zone_closed_without_keys(card: VirtualCard) -> None:
+    # personalised without certificate-zone keys = the citizen opted out (MGMT-5): the zone is closed
+    # (an open zone's certificates are read in tests/test_card_certzone.py)
     term = session(card, pace=True)
-    assert term.select_ef(CERTIFICATE.fid, 0x0201, secure=True) == OK
-    data, sw = term.secure(0x00, 0xB0, 0x00, 0x00, b"", 65536)
-    assert (data, sw) == (SAMPLE_FILES[(CERTIFICATE.fid, 0x0201)], OK)
+    assert term.select_ef(CERTIFICATE.fid, 0x0201, secure=True) == StatusWord.FILE_NOT_FOUND
 
 
 @pytest.mark.parametrize(("df", "ef"), [(PUBLIC.fid, 0x0101), (None, 0x011C), (HOUSEHOLD.fid, 0x011D)])

@@ -32,7 +32,7 @@ def test_create_load_round_trip(path: Path) -> None:
     term = session(card, pace=True)
     assert term.verify(PinRef.PIN1, PIN1) == OK
     doc = json.loads(path.read_text())
-    assert doc["format"] == "neweid-card-image" and doc["version"] == 1
+    assert doc["format"] == "neweid-card-image" and doc["version"] == 2
     assert doc["content"]["can"] == CAN
 
 

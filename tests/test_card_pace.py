@@ -86,7 +86,7 @@ def test_mse_set_at_with_explicit_parameter_id(card: VirtualCard) -> None:
     term = session(card)
     data = mse_set_at(PasswordRef.CAN) + encode_tlv(0x84, b"\x12")
     assert term.plain(0x00, 0x22, 0xC1, 0xA4, data)[1] == OK
-    assert term.plain(0x00, 0x22, 0x81, 0xB6, data)[1] == StatusWord.INCORRECT_P1P2
+    assert term.plain(0x00, 0x22, 0x81, 0xB8, data)[1] == StatusWord.INCORRECT_P1P2
 
 
 def test_general_authenticate_out_of_order(card: VirtualCard) -> None:

@@ -59,7 +59,7 @@ def test_personalisation_is_contact_only(blank: VirtualCard) -> None:
 
 def test_generate_key_once(blank: VirtualCard) -> None:
     term = session(blank)
-    assert term.plain(0x00, 0x46, 0x00, 0x02, b"", 256)[1] == StatusWord.REFERENCE_DATA_NOT_FOUND
+    assert term.plain(0x00, 0x46, 0x00, 0x14, b"", 256)[1] == StatusWord.REFERENCE_DATA_NOT_FOUND
     data, sw = term.plain(0x00, 0x46, 0x00, 0x01, b"", 256)
     assert sw == OK
     (outer,) = parse_tlvs(data)

@@ -26,7 +26,7 @@ from neweid.formats.filemap import (
     Zone,
     zone_spec,
 )
-from neweid.formats.iso7816 import Ins, PinRef, PutDataTag
+from neweid.formats.iso7816 import Ins, PinRef, PutDataTag, StatusWord
 from neweid.formats.mrz import mrz_key_seed
 from neweid.formats.security_infos import ActiveAuthenticationInfo, PACEInfo, encode_security_infos
 from neweid.formats.sex import Sex
@@ -62,6 +62,7 @@ from neweid.pki.keystore import FileKeyStore
 from neweid.terminal import (
     AccessDenied,
     CardNotGenuine,
+    CardStatusError,
     DataTampered,
     InProcessTransport,
     InterfaceNotAllowed,
@@ -328,10 +329,13 @@ def test_encrypted_zone_needs_contact_and_terminal_authentication(open_reader: R
         contact.read_zone(Zone.ENCRYPTED)
 
 
-def test_certificate_zone_is_empty_but_reachable_on_contact(open_reader: ReaderFactory) -> None:
+def test_certificate_zone_closed_when_the_citizen_opted_out(open_reader: ReaderFactory) -> None:
+    # this card was personalised without certificate-zone keys: the zone is closed (MGMT-5)
     reader = open_reader(Interface.CONTACT)
     reader.open_with_can(CAN)
-    assert reader.read_zone(Zone.CERTIFICATE) == {}
+    with pytest.raises(CardStatusError) as info:
+        reader.read_zone(Zone.CERTIFICATE)
+    assert info.value.sw == StatusWord.FILE_NOT_FOUND
 
 
 # -- PINs ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Access control: a file map :class:`~neweid.formats.filemap.Access` rule evaluated against the
 session's security status, the interface and the life cycle (CARD-3, CARD-7).
 
-Terminal Authentication is not implemented yet (EAC issue): no session ever holds TA rights, so every
-rule that needs TA is denied with ``6982``.
+``Access.TA`` in a rule means: Terminal Authentication and Chip Authentication done in this session,
+and the effective rights (the AND of the chain's CHATs) hold at least one of the file's ``read_right``
+(for reading) or ``update_right`` (for updating); otherwise ``6982`` (docs/eac-profile.md).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from neweid.card.errors import CardError
 from neweid.card.filesystem import DedicatedFile, check_interface
 from neweid.card.state import CardContext
+from neweid.formats.chat import NeidRight
 from neweid.formats.filemap import Access, FileSpec, Interface
 from neweid.formats.iso7816 import Ins, PinRef, StatusWord
 
@@ -22,41 +24,43 @@ class SecurityStatus:
 
     sm: bool
     verified: frozenset[PinRef]
-    ta: bool = False
+    rights: NeidRight = NeidRight.NONE  # effective rights after TA and CA (none before)
 
 
 def security_status(ctx: CardContext) -> SecurityStatus:
     session = ctx.session
-    return SecurityStatus(session.sm is not None, frozenset(session.verified))
+    return SecurityStatus(session.sm is not None, frozenset(session.verified), session.eac.rights)
 
 
-def satisfies(rule: Access, status: SecurityStatus) -> bool:
-    """Whether ``status`` meets every condition of ``rule``."""
+def satisfies(rule: Access, status: SecurityStatus, right: NeidRight = NeidRight.NONE) -> bool:
+    """Whether ``status`` meets every condition of ``rule``; ``right`` is what ``Access.TA`` asks for
+    (at least one of its bits among the effective rights)."""
     if Access.NEVER in rule:
         return False
     needed = (
         (Access.SM, status.sm),
         (Access.PIN1, PinRef.PIN1 in status.verified),
         (Access.PIN2, PinRef.PIN2 in status.verified),
-        (Access.TA, status.ta),
+        (Access.TA, bool(status.rights & right)),
     )
     return all(have for flag, have in needed if flag in rule)
 
 
-def _require(ctx: CardContext, df: DedicatedFile, ef: FileSpec, rule: Access, what: str) -> None:
+def _require(ctx: CardContext, df: DedicatedFile, ef: FileSpec, rule: Access, right: NeidRight,
+             what: str) -> None:
     check_interface(df, ef, ctx.session.interface)
     if not ctx.operational:  # personalisation: contact interface, no conditions
         return
-    if not satisfies(rule, security_status(ctx)):
+    if not satisfies(rule, security_status(ctx), right):
         raise CardError(StatusWord.SECURITY_STATUS_NOT_SATISFIED, f"{what} of {ef.name} not allowed")
 
 
 def require_read(ctx: CardContext, df: DedicatedFile, ef: FileSpec) -> None:
-    _require(ctx, df, ef, ef.read, "read")
+    _require(ctx, df, ef, ef.read, ef.read_right, "read")
 
 
 def require_update(ctx: CardContext, df: DedicatedFile, ef: FileSpec) -> None:
-    _require(ctx, df, ef, ef.update, "update")
+    _require(ctx, df, ef, ef.update, ef.update_right, "update")
 
 
 def require_personalisation(ctx: CardContext) -> None:

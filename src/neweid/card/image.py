@@ -2,7 +2,12 @@
 
 Layout::
 
-    {"format": "neweid-card-image", "version": 1, "sha256": "<hex>", "content": {...}}
+    {"format": "neweid-card-image", "version": 2, "sha256": "<hex>", "content": {...}}
+
+Version 2 (EAC issue) adds the CVCA trust points, the Chip Authentication key, the certificate-zone keys
+and the closed-zone flag. A version-1 image is migrated when read: the new fields start empty (no trust
+point, no CA or certificate-zone key, zone open), exactly the state of a version-1 chip; it is written
+back as version 2 at the next change.
 
 ``sha256`` is SHA-256 over the canonical JSON of ``content`` (sorted keys, no spaces, ASCII). It detects
 truncated or altered images; it is not a MAC (whoever can write the file can recompute it).
@@ -26,7 +31,12 @@ from neweid.card.errors import CardImageError
 from neweid.card.state import PersistentState
 
 FORMAT = "neweid-card-image"
-VERSION = 1
+VERSION = 2
+_V2_FIELDS = ("trust_points", "ca_key", "cert_keys", "cert_zone_closed")
+
+
+def _v1_defaults() -> dict[str, object]:
+    return {"trust_points": [], "ca_key": None, "cert_keys": {}, "cert_zone_closed": False}
 
 _log = logging.getLogger(__name__)
 
@@ -52,11 +62,17 @@ def decode_image(raw: bytes, where: str = "card image") -> dict[str, object]:
         raise CardImageError(f"{where} is truncated or not JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CardImageError(f"{where} is not a neweid card image")
-    if doc.get("version") != VERSION:
-        raise CardImageError(f"{where} has format version {doc.get('version')!r}, this code reads {VERSION}")
+    version = doc.get("version")
+    if version not in (1, VERSION) or isinstance(version, bool):
+        raise CardImageError(f"{where} has format version {version!r}, this code reads 1 and {VERSION}")
     content = doc.get("content")
     if not isinstance(content, dict) or doc.get("sha256") != digest(content):
         raise CardImageError(f"{where} is altered or damaged: its SHA-256 digest does not match")
+    if version == 1:
+        if any(key in content for key in _V2_FIELDS):
+            raise CardImageError(f"{where} claims version 1 but holds version-2 fields")
+        _log.info("%s: migrating a version-1 image (no EAC state yet)", where)
+        content = content | _v1_defaults()
     return content
 
 

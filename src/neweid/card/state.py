@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING
 
+from neweid.card.eac import CERT_ZONE_KEYS, MAX_TRUST_POINTS, EacSession, TrustedKey
 from neweid.card.filesystem import DedicatedFile, FileSystem
 from neweid.card.pins import PinRecord
 from neweid.formats.filemap import FileSpec, Interface
-from neweid.formats.iso7816 import PasswordRef, PinRef
+from neweid.formats.iso7816 import KeyRef, PasswordRef, PinRef
 
 if TYPE_CHECKING:
     from neweid.crypto.pace import PaceChip
@@ -33,6 +34,7 @@ class LifeCycle(StrEnum):
 
 _FILE_KEY = re.compile(r"[0-9A-F]{4}/[0-9A-F]{4}")
 _DIGITS = re.compile(r"[0-9]*")
+_DATE = re.compile(r"[0-9]{8}")
 
 
 @dataclass
@@ -46,7 +48,11 @@ class PersistentState:
     pins: dict[PinRef, PinRecord] = field(default_factory=dict)
     can: str | None = None
     mrz_seed: str | None = None
-    card_date: str | None = None  # YYYYMMDD
+    card_date: str | None = None  # YYYYMMDD: the chip's current date (TR-03110), advanced by EAC
+    trust_points: list[TrustedKey] = field(default_factory=list)  # CVCA keys, oldest first (≤ 2)
+    ca_key: bytes | None = None  # PKCS#8 DER of the Chip Authentication key (P-521)
+    cert_keys: dict[KeyRef, bytes] = field(default_factory=dict)  # certificate zone, PKCS#8 DER
+    cert_zone_closed: bool = False  # no certificate-zone key at ACTIVATE (citizen opted out)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -58,6 +64,10 @@ class PersistentState:
             "can": self.can,
             "mrz_seed": self.mrz_seed,
             "card_date": self.card_date,
+            "trust_points": [tp.to_json() for tp in self.trust_points],
+            "ca_key": _b64(self.ca_key),
+            "cert_keys": {f"{int(ref):02X}": _b64(der) for ref, der in sorted(self.cert_keys.items())},
+            "cert_zone_closed": self.cert_zone_closed,
         }
 
     @classmethod
@@ -79,6 +89,20 @@ class PersistentState:
         can, mrz_seed, card_date = (_opt_text(obj[k]) for k in ("can", "mrz_seed", "card_date"))
         if can is not None and not _DIGITS.fullmatch(can):
             raise ValueError("bad CAN")
+        if card_date is not None and not _DATE.fullmatch(card_date):
+            raise ValueError("bad card date")
+        trust_obj, keys_obj, closed = obj["trust_points"], obj["cert_keys"], obj["cert_zone_closed"]
+        if not isinstance(trust_obj, list) or len(trust_obj) > MAX_TRUST_POINTS:
+            raise ValueError("bad trust points")
+        if not isinstance(keys_obj, dict) or not isinstance(closed, bool):
+            raise TypeError("bad certificate-zone state")
+        cert_keys: dict[KeyRef, bytes] = {}
+        for name, der in keys_obj.items():
+            ref = KeyRef(int(name, 16))
+            if ref not in CERT_ZONE_KEYS:
+                raise ValueError(f"{ref.name} is not a certificate-zone key")
+            cert_keys[ref] = base64.b64decode(_text(der), validate=True)
+        ca_key = _opt_text(obj["ca_key"])
         return cls(
             chip_serial=bytes.fromhex(_text(obj["chip_serial"])),
             lifecycle=LifeCycle(obj["lifecycle"]),
@@ -88,7 +112,15 @@ class PersistentState:
             can=can,
             mrz_seed=mrz_seed,
             card_date=card_date,
+            trust_points=[TrustedKey.from_json(tp) for tp in trust_obj],
+            ca_key=None if ca_key is None else base64.b64decode(ca_key, validate=True),
+            cert_keys=cert_keys,
+            cert_zone_closed=closed,
         )
+
+
+def _b64(value: bytes | None) -> str | None:
+    return None if value is None else base64.b64encode(value).decode("ascii")
 
 
 def _text(value: object) -> str:
@@ -151,6 +183,8 @@ class SessionState:
     verified: set[PinRef] = field(default_factory=set)
     chain: ChainBuffer | None = None
     challenge: bytes | None = None
+    id_picc: bytes | None = None  # Comp(the chip's PACE ephemeral public key): x-coordinate, for TA
+    eac: EacSession = field(default_factory=EacSession)
 
     def end_secure_session(self) -> None:
         """Erase the SM keys and drop every access right gained in the session."""
@@ -159,6 +193,8 @@ class SessionState:
         self.pace_password = None
         self.verified.clear()
         self.challenge = None
+        self.id_picc = None
+        self.eac = EacSession()
 
 
 @dataclass

@@ -14,11 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from neweid.card import VirtualCard
-from neweid.cli.card import make_card
-from neweid.cli.common import open_pki
+from neweid.cli.card import encrypted_json, make_card, verify_signature
+from neweid.cli.common import open_pki, utc_now
+from neweid.formats.chat import NeidRight
 from neweid.formats.dates import format_minguo, format_western
 from neweid.formats.filemap import Interface, Zone
 from neweid.formats.iso7816 import PinRef
+from neweid.pki.eac import EacPki
+from neweid.terminal.certzone import CertificateKey
 from neweid.terminal.errors import (
     AccessDenied,
     InterfaceNotAllowed,
@@ -73,6 +76,15 @@ def run_demo(workdir: Path, console: Console) -> None:
         n.ok(f"CSCA: {pki.csca_certificate.subject.rfc4514_string()}")
         n.ok(f"Document Signer: {pki.document_signer.certificate.subject.rfc4514_string()}")
 
+    with n.section("MOI's EAC PKI: CVCA, a Document Verifier, two agency terminals"):
+        eac = EacPki.open_or_create(workdir / "pki", now=utc_now())
+        eac.issue_dv("MOI", NeidRight.READ_SPOUSE | NeidRight.READ_FATHER | NeidRight.READ_MOTHER
+                     | NeidRight.READ_BIRTHPLACE | NeidRight.READ_SEX)
+        family = eac.issue_terminal("MOI", NeidRight.READ_SPOUSE | NeidRight.READ_FATHER, name="FAMILY")
+        other = eac.issue_terminal("MOI", NeidRight.READ_BIRTHPLACE, name="OTHER")
+        n.ok(f"CVCA {eac.cvca_certificate.chr}; terminal {family.chr} may read spouse + father; "
+             f"terminal {other.chr} may read the birthplace only")
+
     image = workdir / "citizen.card"
     with n.section("Production: personalise a chip by APDUs for a synthetic citizen"):
         made = make_card(image, pki, seed=2026)
@@ -80,7 +92,9 @@ def run_demo(workdir: Path, console: Console) -> None:
         for key in ("name", "serial", "can", "pin1", "pin2", "user_code"):
             table.add_row(key, str(made[key]))
         console.print(table)
-        n.ok("the chip generated its Active Authentication key; the zones were signed and the chip locked")
+        n.ok("the chip generated its Active Authentication and Chip Authentication keys and the 4 "
+             "citizen-certificate key pairs; the CVCA trust point was installed; the zones were signed "
+             "and the chip locked")
 
     card = VirtualCard.load(image)
 
@@ -129,6 +143,41 @@ def run_demo(workdir: Path, console: Console) -> None:
             err = expect_error(AccessDenied, lambda: r.read_zone(Zone.ENCRYPTED))
         n.refused(f"contact + PIN1 but no Terminal Authentication: {err}")
 
+    with n.section("EAC: an authorised agency reads exactly the fields its certificate grants"):
+        with reader(Interface.CONTACT) as r:
+            r.open_with_can(made["can"])
+            result = r.authenticate_terminal(family)
+            n.ok(f"Terminal Authentication of {result.terminal_chr}; Chip Authentication against "
+                 "EF.CardSecurity: the chip is genuine, secure messaging restarted with the CA keys")
+            fields = r.read_encrypted(made["pin1"])
+        if set(fields.fields_read) != {"spouse", "father"}:
+            raise DemoStepError(f"the agency read {fields.fields_read}, not exactly spouse and father")
+        n.ok(f"read {', '.join(fields.fields_read)}: {encrypted_json(fields)}")
+        with reader(Interface.CONTACT) as r:
+            r.open_with_can(made["can"])
+            r.authenticate_terminal(other)
+            r.verify_pin(PinRef.PIN1, made["pin1"])
+            err = expect_error(AccessDenied, lambda: r.read_zone_data(Zone.ENCRYPTED, numbers=(1,)))
+        n.refused(f"{other.chr} asks for the spouse's name it was not granted: {err}")
+        with reader(Interface.CONTACTLESS) as r:
+            r.open_with_can(made["can"])
+            err = expect_error(InterfaceNotAllowed, lambda: r.authenticate_terminal(family))
+        n.refused(f"Terminal Authentication over the contactless interface: {err}")
+
+    with n.section("Citizen certificate: sign a document with an on-card key (PIN2)"):
+        document = "我同意本文件之內容 — I agree to this document.".encode()
+        with reader(Interface.CONTACT) as r:
+            r.open_with_can(made["can"])
+            zone = r.certificate_zone()
+            err = expect_error(AccessDenied, lambda: zone.sign(document, CertificateKey.EC_SIGN))
+            n.refused(f"signing without PIN2: {err}")
+            zone.verify_pin2(made["pin2"])
+            signature = zone.sign(document, CertificateKey.EC_SIGN)
+            certificate = zone.certificate_for(CertificateKey.EC_SIGN)
+        verify_signature(certificate, CertificateKey.EC_SIGN, document, signature)
+        n.ok(f"ECDSA P-521 signature ({len(signature)} bytes DER) made on the chip verifies with the "
+             f"certificate of {certificate.subject.rfc4514_string()}")
+
     with n.section("PINs: block PIN1 with 3 wrong tries, unblock with the user code"):
         with reader(Interface.CONTACT) as r:
             r.open_with_can(made["can"])
@@ -155,7 +204,8 @@ def run_demo(workdir: Path, console: Console) -> None:
 def demo(
     workdir: Annotated[Path | None, typer.Option("--workdir", help="keep the PKI and card here")] = None,
 ) -> None:
-    """Narrated end-to-end run: PKI, personalisation, household/public zones, refusals, PINs."""
+    """Narrated end-to-end run: PKIs, personalisation, household/public zones, EAC and the encrypted
+    zone, an on-card signature, refusals, PINs."""
     console = Console()
     try:
         if workdir is not None:

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from neweid.cli import eac
 from neweid.cli.common import PkiOption, open_pki
 
-app = typer.Typer(no_args_is_help=True, help="Test PKI: CSCA and Document Signer (PKI-4).")
+app = typer.Typer(no_args_is_help=True, help="Test PKI: CSCA and Document Signer (PKI-4), EAC PKI (PKI-5).")
+app.add_typer(eac.app, name="eac")
 
 
 @app.command("export-csca")

@@ -107,3 +107,21 @@ def card_content(citizen: Citizen, photo_jpeg: bytes) -> CardContent:
 
 def card_date(today: date) -> str:
     return today.strftime("%Y%m%d")
+
+
+@dataclass(frozen=True)
+class CertificateHolder:
+    """What the citizen CA learns about a card's holder when production asks for the certificates."""
+
+    chinese_name: str
+    romanised_name: str
+    id_number: str
+    birth_date: date
+    card_serial: str
+    renewal_date: date | None
+
+    @classmethod
+    def of(cls, content: CardContent) -> CertificateHolder:
+        public = content.public
+        return cls(public.name.chinese_name, public.name.romanised_name, public.id_number.id_number,
+                   public.birth_date.date, public.card_serial.serial, public.renewal_date.date)

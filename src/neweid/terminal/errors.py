@@ -8,7 +8,7 @@ on is a :class:`ReaderError`; builtin exceptions do not escape the public entry 
     ├── InvalidInputError            a malformed argument (CAN, MRZ key seed, APDU field), also a ValueError
     ├── WrongAccessCode         PACE failed: wrong CAN or MRZ
     ├── SecureChannelError      PACE or secure messaging broke down (tampering, bad MAC, card reset)
-    ├── CardNotGenuine          Active Authentication failed
+    ├── CardNotGenuine          Active or Chip Authentication failed (a cloned or foreign chip)
     ├── DataTampered            Passive Authentication failed (reason from neweid.crypto.passive)
     └── CardStatusError(sw)     any other status word
         ├── AccessDenied        6982: the session lacks PACE, a PIN or Terminal Authentication
@@ -16,7 +16,9 @@ on is a :class:`ReaderError`; builtin exceptions do not escape the public entry 
         ├── PinIncorrect        63Cx: wrong PIN, x tries left
         ├── PinBlocked          6983 (or 63C0: the try that blocked it)
         ├── PinNotSet           6984
-        └── UserCodeNotChanged  6985: the user code is still the default one of the pickup letter
+        ├── UserCodeNotChanged  6985: the user code is still the default one of the pickup letter
+        ├── TerminalNotAuthorised  Terminal Authentication refused (6300 / 6982 / 6A88), with a reason
+        └── ZoneClosed          6A82 on SELECT of the certificate zone: the citizen opted out (MGMT-5)
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ __all__ = [
     "PinNotSet",
     "ReaderError",
     "SecureChannelError",
+    "TerminalNotAuthorised",
     "TransportError",
     "UserCodeNotChanged",
     "WrongAccessCode",
+    "ZoneClosed",
 ]
 
 _PIN_NAMES = {PinRef.PIN1: "PIN1", PinRef.PIN2: "PIN2", PinRef.USER_CODE: "the user code"}
@@ -74,7 +78,8 @@ class SecureChannelError(ReaderError):
 
 
 class CardNotGenuine(ReaderError):  # noqa: N818 - names fixed by the API
-    """Active Authentication failed: the chip could not prove it holds the private key of DG15."""
+    """Active Authentication or Chip Authentication failed: the chip could not prove it holds the
+    private key of DG15 / of EF.CardSecurity's ChipAuthenticationPublicKeyInfo (a cloned chip)."""
 
 
 class DataTampered(ReaderError):  # noqa: N818 - names fixed by the API
@@ -153,3 +158,22 @@ class UserCodeNotChanged(CardStatusError):  # noqa: N818 - names fixed by the AP
     def __init__(self) -> None:
         super().__init__(StatusWord.CONDITIONS_NOT_SATISFIED,
                          "the user code is still the default one: change it before using it")
+
+
+class TerminalNotAuthorised(CardStatusError):  # noqa: N818 - names fixed by the API
+    """Terminal Authentication was refused: ``reason`` says which step and why (the card answered
+    ``6300`` to a bad signature, ``6982`` to a certificate that is expired or not allowed by its
+    issuer's role, ``6A88`` to an unknown CAR or terminal certificate)."""
+
+    def __init__(self, sw: int, reason: str) -> None:
+        super().__init__(sw, f"terminal not authorised: {reason} ({sw:04X}, {describe_sw(sw)})")
+        self.reason = reason
+
+
+class ZoneClosed(CardStatusError):  # noqa: N818 - names fixed by the API
+    """6A82 when selecting a zone that personalisation left closed (the certificate zone of a citizen
+    who opted out of the citizen certificate, MGMT-5)."""
+
+    def __init__(self, zone: str) -> None:
+        super().__init__(StatusWord.FILE_NOT_FOUND, f"the {zone} zone is closed on this card")
+        self.zone = zone

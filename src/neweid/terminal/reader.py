@@ -10,6 +10,12 @@ Example::
         public = reader.read_public()
         reader.active_authentication()
 
+    with NewEidReader(InProcessTransport(card, Interface.CONTACT), [csca]) as reader:
+        reader.open_with_can("123456")
+        reader.authenticate_terminal(credentials)      # TA then CA (EAC)
+        fields = reader.read_encrypted(pin1="123456")  # only the fields the terminal may read
+        zone = reader.certificate_zone()               # citizen certificates, PIN2 operations
+
 Every failure is a :class:`~neweid.terminal.errors.ReaderError` (see :mod:`neweid.terminal.errors`).
 """
 
@@ -31,11 +37,24 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from neweid.crypto.aa import verify_challenge
 from neweid.crypto.errors import AuthenticationError, CryptoError
 from neweid.crypto.passive import PassiveAuthenticationError, verify_zone
+from neweid.formats.chat import NeidRight
 from neweid.formats.errors import FormatError
 from neweid.formats.filemap import EF_CARD_SECURITY_FID, Interface, Zone, zone_spec
 from neweid.formats.iso7816 import Ins, PasswordRef, PinRef, StatusWord
-from neweid.formats.zones import AaPublicKey, HouseholdZone, PublicZone
+from neweid.formats.zones import (
+    AaPublicKey,
+    Birthplace,
+    CanDG,
+    FatherName,
+    HouseholdZone,
+    MotherName,
+    PublicZone,
+    SexDG,
+    SpouseName,
+)
 from neweid.terminal.apdu import MAX_SHORT_NE, Response
+from neweid.terminal.certzone import CertificateZone
+from neweid.terminal.eac import EacResult, EacTerminal, TerminalAuthenticator
 from neweid.terminal.errors import (
     AccessDenied,
     CardNotGenuine,
@@ -52,7 +71,7 @@ from neweid.terminal.errors import (
 from neweid.terminal.session import CardSession
 from neweid.terminal.transport import Transport
 
-__all__ = ["NewEidReader", "PinState", "PinStatus", "ZoneData"]
+__all__ = ["EncryptedFields", "NewEidReader", "PinState", "PinStatus", "ZoneData"]
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -106,6 +125,32 @@ class ZoneData:
     sod: bytes | None = None
 
 
+@dataclass(frozen=True)
+class EncryptedFields:
+    """The encrypted-zone fields a terminal was allowed to read (CARD-2, CARD-3).
+
+    A field is ``None`` when the terminal's effective CHAT does not grant it (it was not read); a
+    granted name field holds its data group, whose ``name`` may itself be None (e.g. no spouse).
+    ``rights`` are the read rights the chain granted; ``terminal_chr`` names the terminal."""
+
+    rights: NeidRight
+    terminal_chr: str
+    spouse: SpouseName | None = None
+    father: FatherName | None = None
+    mother: MotherName | None = None
+    birthplace: Birthplace | None = None
+    sex: SexDG | None = None
+    can: CanDG | None = None
+
+    @property
+    def fields_read(self) -> tuple[str, ...]:
+        """The names (``formats.chat.FIELD_RIGHTS`` keys) of the fields that were read."""
+        return tuple(name for name in _FIELD_DGS if getattr(self, name) is not None)
+
+
+_FIELD_DGS: dict[str, int] = {"spouse": 1, "father": 2, "mother": 3, "birthplace": 4, "sex": 5, "can": 6}
+
+
 def _pin_bytes(ref: PinRef, value: str) -> bytes:
     if not value:
         raise InvalidInputError(f"{pin_name(ref)} must not be empty")
@@ -127,7 +172,9 @@ class NewEidReader:
         self._session = CardSession(transport, rng=rng, extended_length=extended_length)
         self._trust_anchors = list(trust_anchors)
         self._now = now
+        self._rng = rng
         self._aa_key_der: bytes | None = None  # DG15 after Passive Authentication
+        self._eac: EacResult | None = None  # after Terminal and Chip Authentication
 
     @property
     def session(self) -> CardSession:
@@ -164,7 +211,59 @@ class NewEidReader:
 
     def _open(self, password: str, ref: PasswordRef) -> None:
         self._aa_key_der = None
+        self._eac = None
         self._session.establish_pace(password, ref)
+
+    # -- Extended Access Control -----------------------------------------------------------------
+    @property
+    def eac(self) -> EacResult | None:
+        """What the last :meth:`authenticate_terminal` established (None before, or after a new PACE)."""
+        return self._eac if self._session.chip_authenticated else None
+
+    def authenticate_terminal(self, authenticator: TerminalAuthenticator, *, aux: bytes = b"") -> EacResult:
+        """Terminal Authentication then Chip Authentication (after PACE, contact interface only).
+
+        EF.CardSecurity is verified against the CSCA first and gives the chip's CA key; CA then proves
+        the chip holds it, and secure messaging continues under the CA keys. Raises
+        :class:`TerminalNotAuthorised` when the chip refuses the terminal (with the reason),
+        :class:`CardNotGenuine` when CA fails, :class:`DataTampered` when EF.CardSecurity does not
+        verify, :class:`InterfaceNotAllowed` on the contactless interface."""
+        self._eac = None
+        terminal = EacTerminal(self._session, authenticator, self._trust_anchors, now=self._now,
+                               rng=self._rng, aux=aux)
+        self._eac = terminal.run()
+        return self._eac
+
+    def read_encrypted(self, pin1: str, *, verify: bool = True) -> EncryptedFields:
+        """Verify PIN1 and read exactly the encrypted-zone fields the terminal's CHAT grants, checked by
+        Passive Authentication against the zone's EF.SOD (which covers every DG; the ones not read are
+        simply not checked). :class:`AccessDenied` without EAC, or when the chip refuses a field."""
+        eac = self.eac
+        if eac is None:
+            raise AccessDenied(StatusWord.SECURITY_STATUS_NOT_SATISFIED,
+                               "read the encrypted zone (run authenticate_terminal first)")
+        self.verify_pin(PinRef.PIN1, pin1)
+        spec = zone_spec(Zone.ENCRYPTED)
+        numbers = [f.sfi for f in spec.files if f.name != "SOD" and f.read_right & eac.rights]
+        data = self.read_zone_data(Zone.ENCRYPTED, numbers=numbers)
+        if verify:
+            self._verify(data)
+        groups = data.data_groups
+
+        def field(number: int, decoder: Callable[[bytes], _T]) -> _T | None:
+            raw = groups.get(number)
+            return None if raw is None else self._decode(Zone.ENCRYPTED, lambda: decoder(raw))
+
+        fields = EncryptedFields(
+            eac.rights, eac.terminal_chr, spouse=field(1, SpouseName.decode),
+            father=field(2, FatherName.decode), mother=field(3, MotherName.decode),
+            birthplace=field(4, Birthplace.decode), sex=field(5, SexDG.decode), can=field(6, CanDG.decode))
+        log.info("read %d encrypted-zone field(s) for terminal %s", len(groups), eac.terminal_chr)
+        return fields
+
+    def certificate_zone(self) -> CertificateZone:
+        """The citizen-certificate zone over this session (PACE first; contact interface)."""
+        return CertificateZone(self._session, lambda pin: self.verify_pin(PinRef.PIN2, pin))
 
     # -- zones -----------------------------------------------------------------------------------
     def read_zone_data(self, zone: Zone, *, numbers: Iterable[int] | None = None) -> ZoneData:

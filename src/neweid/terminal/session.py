@@ -106,6 +106,9 @@ class CardSession:
         self._rng = rng
         self._sm: SecureMessaging | None = None
         self.pace_ref: PasswordRef | None = None
+        self._pace_curve: Curve | None = None
+        self._pace_chip_key: bytes | None = None  # the chip's PACE ephemeral public key (04||X||Y)
+        self.chip_authenticated = False  # secure messaging runs under Chip Authentication's keys
         if extended_length is None:
             try:
                 extended_length = parse_atr(transport.atr).extended_length
@@ -134,6 +137,29 @@ class CardSession:
         """Forget the session keys (the card ends its SM session at the next plain command)."""
         self._sm = None
         self.pace_ref = None
+        self._pace_curve = None
+        self._pace_chip_key = None
+        self.chip_authenticated = False
+
+    @property
+    def pace_curve(self) -> Curve | None:
+        """The domain parameters of the current PACE session (None without one)."""
+        return self._pace_curve
+
+    @property
+    def id_picc(self) -> bytes:
+        """ID_PICC for Terminal Authentication: Comp(the chip's PACE ephemeral public key), i.e. its
+        x-coordinate (TR-03110-2 §3.3). Raises :class:`SecureChannelError` without a PACE session."""
+        if self._pace_chip_key is None or self._pace_curve is None or self._sm is None:
+            raise SecureChannelError("no PACE session: run PACE before Terminal Authentication")
+        return self._pace_chip_key[1:1 + self._pace_curve.byte_len]
+
+    def restart_secure_messaging(self, k_enc: bytes, k_mac: bytes) -> None:
+        """Switch the open secure channel to new keys with SSC 0 (after Chip Authentication)."""
+        if self._sm is None:
+            raise SecureChannelError("no secure channel to restart")
+        self._sm = SecureMessaging(k_enc, k_mac, 0)
+        self.chip_authenticated = True
 
     # -- APDU exchange ---------------------------------------------------------------------------
     def send(self, cla: int, ins: int, p1: int, p2: int, data: bytes = b"",
@@ -146,6 +172,20 @@ class CardSession:
         if response.sw1 == 0x6C:
             response = self._exchange(cla, ins, p1, p2, data, response.sw2 or MAX_SHORT_NE)
         return response
+
+    def send_long(self, ins: int, p1: int, p2: int, data: bytes, le: int | None = None) -> Response:
+        """Send a command whose data may exceed a short APDU: in one extended-length command when the
+        card supports it, else by command chaining (CLA bit ``10``) in pieces that fit a short APDU
+        once protected. Returns the response to the last piece (or the first error)."""
+        limit = SM_CHUNK if self._sm is not None else MAX_SHORT_NE - 1
+        if len(data) <= limit or self.extended_length:
+            return self.send(0x00, ins, p1, p2, data, le)
+        pieces = [data[i:i + limit] for i in range(0, len(data), limit)]
+        for piece in pieces[:-1]:
+            response = self.send(CHAINING, ins, p1, p2, piece)
+            if response.sw != StatusWord.SUCCESS:
+                return response
+        return self.send(0x00, ins, p1, p2, pieces[-1], le)
 
     def _exchange(self, cla: int, ins: int, p1: int, p2: int, data: bytes, le: int | None) -> Response:
         sm = self._sm
@@ -331,6 +371,8 @@ class CardSession:
             raise SecureChannelError(f"PACE failed: {exc}") from exc
         self._sm = SecureMessaging(k_enc, k_mac, 0)
         self.pace_ref = ref
+        self._pace_curve = curve
+        self._pace_chip_key = chip_eph
         log.info("PACE established (%s, parameter %d, password %s)", suite.oid, param_id, ref.name)
 
     def _general_authenticate(self, tag: int | None, value: bytes, answer_tag: int, *,

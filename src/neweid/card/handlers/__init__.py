@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from neweid.card.apdu import CommandApdu
-from neweid.card.handlers import files, pace, perso, pins, security, uid
+from neweid.card.handlers import files, perso, pins, routing, security, ta, uid
 from neweid.card.state import CardContext
 from neweid.formats.iso7816 import Ins
 
@@ -20,8 +20,10 @@ HANDLERS: dict[int, Handler] = {
     Ins.READ_BINARY: files.read_binary,
     Ins.UPDATE_BINARY: files.update_binary,
     Ins.ERASE_BINARY: files.erase_binary,
-    Ins.MANAGE_SECURITY_ENVIRONMENT: pace.manage_security_environment,
-    Ins.GENERAL_AUTHENTICATE: pace.general_authenticate,
+    Ins.MANAGE_SECURITY_ENVIRONMENT: routing.manage_security_environment,
+    Ins.GENERAL_AUTHENTICATE: routing.general_authenticate,
+    Ins.PERFORM_SECURITY_OPERATION: routing.perform_security_operation,
+    Ins.EXTERNAL_AUTHENTICATE: ta.external_authenticate,
     Ins.INTERNAL_AUTHENTICATE: security.internal_authenticate,
     Ins.GET_CHALLENGE: security.get_challenge,
     Ins.VERIFY: pins.verify,
@@ -34,4 +36,4 @@ HANDLERS: dict[int, Handler] = {
 }
 
 # Instructions whose data may arrive in a command chain (CLA bit 10) that the dispatcher buffers.
-CHAINABLE: frozenset[int] = frozenset({Ins.UPDATE_BINARY, Ins.PUT_DATA})
+CHAINABLE: frozenset[int] = frozenset({Ins.UPDATE_BINARY, Ins.PUT_DATA, Ins.PERFORM_SECURITY_OPERATION})

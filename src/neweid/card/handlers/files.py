@@ -7,7 +7,7 @@ from neweid.card.apdu import EXTENDED_MAX, SHORT_MAX, CommandApdu
 from neweid.card.errors import CardError, CardWarningError
 from neweid.card.filesystem import DedicatedFile, Selection, check_interface, fcp, file_key
 from neweid.card.state import CardContext
-from neweid.formats.filemap import FileSpec
+from neweid.formats.filemap import FileSpec, Zone
 from neweid.formats.iso7816 import StatusWord
 
 P2_FCP = (0x00, 0x04)
@@ -68,6 +68,8 @@ def select(ctx: CardContext, apdu: CommandApdu) -> bytes:
         raise CardError(StatusWord.INCORRECT_P1P2, f"SELECT P2 {apdu.p2:02X} not supported")
     sel = _resolve(ctx, apdu)
     check_interface(sel.df, sel.ef, ctx.session.interface)
+    if ctx.persistent.cert_zone_closed and sel.df.zone is not None and sel.df.zone.zone is Zone.CERTIFICATE:
+        raise CardError(StatusWord.FILE_NOT_FOUND, "the certificate zone is closed")
     if sel.ef is not None and not _exists(ctx, sel.df, sel.ef):
         raise CardError(StatusWord.FILE_NOT_FOUND, f"{sel.ef.name} not present")
     ctx.session.current_df, ctx.session.current_ef = sel.df, sel.ef

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from neweid.card.apdu import CommandApdu
+from neweid.card.eac import EacSession, comp
 from neweid.card.errors import CardError
 from neweid.card.state import CardContext, PaceRun, PaceStep
 from neweid.crypto.ec import curve_by_param_id
@@ -155,5 +156,7 @@ def _step(ctx: CardContext, run: PaceRun, apdu: CommandApdu) -> bytes:
         session.sm = SecureMessaging(k_enc, k_mac)
         session.pace_password = run.password
         session.verified.clear()
+        session.eac = EacSession()
+        session.id_picc = comp(run.chip_eph_pub)  # ID_PICC for Terminal Authentication
         out = token
     return encode_tlv(TAG_DYNAMIC_AUTH, encode_tlv(answer, out))

@@ -1,6 +1,7 @@
-"""Personalisation commands (docs/protocol-profile.md "Life cycle"): PUT DATA, GENERATE ASYMMETRIC KEY
-PAIR (the Active Authentication key) and ACTIVATE. All answer ``6985`` once the card is operational or
-on the contactless interface."""
+"""Personalisation commands (docs/protocol-profile.md "Life cycle", docs/eac-profile.md): PUT DATA (incl.
+a CVCA trust point), GENERATE ASYMMETRIC KEY PAIR (AA, CA and certificate-zone keys) and ACTIVATE (which
+closes an empty certificate zone). All answer ``6985`` once the card is operational or on the
+contactless interface, except GENERATE ASYMMETRIC KEY PAIR P1 ``81`` (read a public key)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,19 @@ import datetime as dt
 import logging
 import re
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from neweid.card.access import require_personalisation
 from neweid.card.apdu import CommandApdu
+from neweid.card.cvcheck import install_trust_point
+from neweid.card.eac import CERT_ZONE_KEYS, RSA_KEYS
 from neweid.card.errors import CardError
 from neweid.card.filesystem import file_key
+from neweid.card.handlers import certzone
+from neweid.card.handlers.certzone import P1_READ_PUBLIC
+from neweid.card.keys import generate_ec_key, generate_rsa_key, public_key_do
 from neweid.card.pins import PinRecord, is_well_formed
 from neweid.card.state import CardContext, LifeCycle
-from neweid.crypto.ec import NIST_P521, random_scalar
-from neweid.formats.filemap import EF_CARD_ACCESS_FID, EF_DIR_FID
+from neweid.formats.filemap import EF_CARD_ACCESS_FID, EF_DIR_FID, Zone
 from neweid.formats.iso7816 import KeyRef, PinRef, PutDataTag, StatusWord
-from neweid.formats.tlv import encode_tlv
 
 _log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ _DATE = re.compile(rb"[0-9]{8}")
 _PIN_TAGS = {
     PutDataTag.PIN1: PinRef.PIN1, PutDataTag.PIN2: PinRef.PIN2, PutDataTag.USER_CODE: PinRef.USER_CODE,
 }
+
+_GENERATED = frozenset({int(KeyRef.ACTIVE_AUTHENTICATION), int(KeyRef.CHIP_AUTHENTICATION),
+                        *(int(ref) for ref in CERT_ZONE_KEYS)})
 
 # Files ACTIVATE requires (besides CAN, MRZ seed, user code and the AA key): the MF's EF.DIR and
 # EF.CardAccess, without which no host can find the zones or run PACE.
@@ -58,6 +62,8 @@ def put_data(ctx: CardContext, apdu: CommandApdu) -> bytes:
         if not _MRZ_SEED.fullmatch(value):
             raise _wrong("MRZ key seed")
         state.mrz_seed = value.decode("ascii")
+    elif tag is PutDataTag.CVCA_TRUST_POINT:
+        install_trust_point(state, value)
     else:
         if not _DATE.fullmatch(value):
             raise _wrong("card date")
@@ -71,21 +77,31 @@ def put_data(ctx: CardContext, apdu: CommandApdu) -> bytes:
 
 
 def generate_asymmetric_key_pair(ctx: CardContext, apdu: CommandApdu) -> bytes:
-    """Generate the AA key (P-521) once; answer ``7F49 {86 04‖X‖Y}``."""
+    """P1 ``00`` (personalisation): generate key ``P2`` once — AA and CA keys and the certificate-zone
+    EC keys on P-521, the certificate-zone RSA keys RSA-2048 — and answer its public key ``7F49``
+    (a second call ``6985``). P1 ``81``: answer the existing public key (never the private key)."""
+    if apdu.p1 == P1_READ_PUBLIC:
+        return certzone.read_public_key(ctx, apdu)
     require_personalisation(ctx)
     if apdu.p1 != 0:
-        raise CardError(StatusWord.INCORRECT_P1P2, "GENERATE ASYMMETRIC KEY PAIR P1 must be 00")
-    if apdu.p2 != KeyRef.ACTIVE_AUTHENTICATION:
+        raise CardError(StatusWord.INCORRECT_P1P2, "GENERATE ASYMMETRIC KEY PAIR P1 must be 00 or 81")
+    if apdu.p2 not in _GENERATED:
         raise CardError(StatusWord.REFERENCE_DATA_NOT_FOUND, f"no key reference {apdu.p2:02X}")
-    if ctx.persistent.aa_key is not None:
-        raise CardError(StatusWord.CONDITIONS_NOT_SATISFIED, "the AA key exists already")
-    key = ec.derive_private_key(random_scalar(NIST_P521, ctx.rng), ec.SECP521R1())
-    ctx.persistent.aa_key = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    ref, state = KeyRef(apdu.p2), ctx.persistent
+    existing = {KeyRef.ACTIVE_AUTHENTICATION: state.aa_key, KeyRef.CHIP_AUTHENTICATION: state.ca_key}.get(
+        ref, state.cert_keys.get(ref))
+    if existing is not None:
+        raise CardError(StatusWord.CONDITIONS_NOT_SATISFIED, f"the {ref.name} key exists already")
+    der = generate_rsa_key() if ref in RSA_KEYS else generate_ec_key(ctx.rng)
+    if ref is KeyRef.ACTIVE_AUTHENTICATION:
+        state.aa_key = der
+    elif ref is KeyRef.CHIP_AUTHENTICATION:
+        state.ca_key = der
+    else:
+        state.cert_keys[ref] = der
     ctx.changed()
-    point = key.public_key().public_bytes(serialization.Encoding.X962,
-                                          serialization.PublicFormat.UncompressedPoint)
-    return encode_tlv(0x7F49, encode_tlv(0x86, point))
+    _log.info("%s key generated", ref.name)
+    return public_key_do(der)
 
 
 def activate(ctx: CardContext, apdu: CommandApdu) -> bytes:
@@ -108,6 +124,12 @@ def activate(ctx: CardContext, apdu: CommandApdu) -> bytes:
             missing.append(f"EF {fid:04X}")
     if missing:
         raise CardError(StatusWord.CONDITIONS_NOT_SATISFIED, "missing: " + ", ".join(missing))
+    if not state.cert_keys:  # the citizen opted out of the certificate zone (MGMT-5): close it
+        state.cert_zone_closed = True
+        for df, ef in fs.all_files():
+            if df.zone is not None and df.zone.zone is Zone.CERTIFICATE:
+                state.files.pop(file_key(df, ef), None)
+        _log.info("no certificate-zone key: the certificate zone is closed")
     state.lifecycle = LifeCycle.OPERATIONAL
     ctx.changed()
     _log.info("card activated")

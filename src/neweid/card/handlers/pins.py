@@ -1,7 +1,8 @@
 """VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER for PIN1, PIN2 and the user code (CARD-5).
 
-All three need the contact interface (``6985``) and secure messaging (``6982``). Counter changes mark
-the state dirty, so the dispatcher saves them before the status word leaves the card.
+All three need the contact interface (``6985``) and secure messaging (``6982``). RESET RETRY COUNTER
+needs the user code verified, or a terminal whose effective CHAT holds PIN_MANAGEMENT (office counter).
+Counter changes mark the state dirty, so the dispatcher saves them before the status word leaves the card.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from neweid.card.apdu import CommandApdu
 from neweid.card.errors import CardError
 from neweid.card.pins import PinCheck, PinRecord, is_well_formed
 from neweid.card.state import CardContext
+from neweid.formats.chat import NeidRight
 from neweid.formats.iso7816 import PinRef, StatusWord, retries_left
 
 _log = logging.getLogger(__name__)
@@ -86,11 +88,12 @@ def reset_retry_counter(ctx: CardContext, apdu: CommandApdu) -> bytes:
         raise CardError(StatusWord.INCORRECT_P1P2, "RESET RETRY COUNTER supports P1 02 and 03")
     require_contact_sm(ctx)
     ref = _ref(apdu.p2, (PinRef.PIN1, PinRef.PIN2))
-    user_code = ctx.persistent.pins.get(PinRef.USER_CODE)
-    if user_code is None or PinRef.USER_CODE not in ctx.session.verified:
-        raise CardError(StatusWord.SECURITY_STATUS_NOT_SATISFIED, "user code not verified")
-    if user_code.default:
-        raise CardError(StatusWord.CONDITIONS_NOT_SATISFIED, "the default user code must be changed first")
+    if not ctx.session.eac.rights & NeidRight.PIN_MANAGEMENT:  # an office terminal needs no user code
+        user_code = ctx.persistent.pins.get(PinRef.USER_CODE)
+        if user_code is None or PinRef.USER_CODE not in ctx.session.verified:
+            raise CardError(StatusWord.SECURITY_STATUS_NOT_SATISFIED, "user code not verified")
+        if user_code.default:
+            raise CardError(StatusWord.CONDITIONS_NOT_SATISFIED, "change the default user code first")
     if apdu.p1 == RRC_SET:
         _check_format(ref, apdu.data)
         ctx.persistent.pins[ref] = PinRecord.create(ref, apdu.data, ctx.rng)

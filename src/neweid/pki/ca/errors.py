@@ -48,6 +48,7 @@ class Refusal(StrEnum):
     DUPLICATE = "duplicate"
     BAD_CONTACT = "bad-contact"
     BAD_DIRECTORY = "bad-directory"
+    NO_BASE_CRL = "no-base-crl"
     STORAGE = "storage"
 
 
