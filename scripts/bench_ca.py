@@ -22,6 +22,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -192,7 +193,7 @@ def wait_port(port: int) -> None:
             return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
+    raise RuntimeError(f"nothing listens on {port}")  # see the server's stderr file
 
 
 def make_requests(
@@ -327,6 +328,7 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
                 reason = "certificateHold" if rec.status is CertificateStatus.SUSPENDED else "keyCompromise"
                 lines.append(f"R\t{exp}\t{when},{reason}\t{serial:X}\tunknown\t/CN=bench")
         (tmp / "index.txt").write_text("\n".join(lines) + "\n")
+        (tmp / "index.txt.attr").write_text("unique_subject = no\n")
         key_pem = (ca_dir / "keys" / f"{ca.hierarchy.labels.ocsp}.key.pem").read_bytes()
         key = serialization.load_pem_private_key(key_pem, PASS)
         fd = os.open(tmp / "ocsp.key", os.O_WRONLY | os.O_CREAT, 0o600)
@@ -359,7 +361,8 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
                         str(ours_port),
                     ],
                     env=env,
-                    stderr=subprocess.DEVNULL,
+                    stderr=(tmp / "server.err").open("wb"),
+                    start_new_session=True,
                 ),
             ),
             (
@@ -383,7 +386,8 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
                         "5",
                     ],
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stderr=(tmp / "openssl.err").open("wb"),
+                    start_new_session=True,
                 ),
             ),
             (
@@ -409,13 +413,18 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
                         str(os.cpu_count()),
                     ],
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stderr=(tmp / "openssl-multi.err").open("wb"),
+                    start_new_session=True,
                 ),
             ),
         ]
         try:
-            for _, port, _ in servers:
-                wait_port(port)
+            for label, port, proc in servers:
+                try:
+                    wait_port(port)
+                except RuntimeError:
+                    errors = "".join(p.read_text() for p in tmp.glob("*.err"))
+                    raise RuntimeError(f"{label} did not start ({proc.poll()}): {errors}") from None
             out.append(
                 "| responder | sanity (good / revoked serial) | ab, no nonce, 1 serial | "
                 "ab, nonce | Python client, no nonce, 1,000 serials | Python client, nonce |"
@@ -438,9 +447,13 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
                     f"(failed {f1}) | {py_nonce:,.0f} req/s (failed {f2}) |"
                 )
         finally:
-            for _, _, proc in servers:
-                proc.terminate()
-                proc.wait(timeout=10)
+            for _, _, proc in servers:  # each server runs in its own session: stop its whole group
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=10)
     out.append(
         f"\nab: `-n {total} -c {concurrency}` (nonce column: `-n {total // 4}`; ab repeats one request "
         "body, so its nonce is the same each time but is still echoed and signed per request); "

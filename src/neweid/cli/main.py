@@ -6,13 +6,18 @@ import logging
 
 import typer
 
-from neweid.cli import card, demo, pki
+from neweid.cli import ca, card, demo, pki, population, server
 
 app = typer.Typer(no_args_is_help=True, help="neweid: Taiwan New eID reference system",
                   pretty_exceptions_enable=False)
 app.add_typer(card.app, name="card")
 app.add_typer(pki.app, name="pki")
+app.add_typer(ca.app, name="ca")
+app.add_typer(population.app, name="population")
+app.add_typer(server.audit_app, name="audit")
 app.command("demo")(demo.demo)
+app.command("serve")(server.serve)
+app.command("manage", context_settings=server.MANAGE_CONTEXT)(server.manage)
 
 
 @app.callback()
