@@ -110,7 +110,8 @@ def main() -> None:
         read_public()  # warm-up
         read_encrypted()
         results = {
-            "personalise one card (AA, CA and 4 certificate keys made on the chip, 4 CSRs, 4 certificates)": perso_ms,
+            "personalise one card (AA, CA and 4 certificate keys made on the chip, 4 CSRs, 4 certificates)":
+                perso_ms,
             "PACE + read public zone + PA + AA (in-process)": median_ms(read_public, args.rounds),
             "full EAC read of the encrypted zone: PACE + TA + CA (EF.CardSecurity PA) + PIN1 + 3 DGs + PA":
                 median_ms(read_encrypted, args.rounds),
