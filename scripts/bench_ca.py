@@ -186,14 +186,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_port(port: int) -> None:
+def wait_ready(port: int, request: bytes) -> None:
+    """Wait until the responder answers a real request (openssl -multi stops when a child sees a bare
+    connect-and-close)."""
     for _ in range(200):
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            check(port, request)
             return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")  # see the server's stderr file
+    raise RuntimeError(f"nothing answers on {port}")  # see the server's stderr file
 
 
 def make_requests(
@@ -421,7 +423,7 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
         try:
             for label, port, proc in servers:
                 try:
-                    wait_port(port)
+                    wait_ready(port, plain[0])
                 except RuntimeError:
                     errors = "".join(p.read_text() for p in tmp.glob("*.err"))
                     raise RuntimeError(f"{label} did not start ({proc.poll()}): {errors}") from None
@@ -448,6 +450,8 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
                 )
         finally:
             for _, _, proc in servers:  # each server runs in its own session: stop its whole group
+                if proc.poll() is not None:
+                    continue
                 os.killpg(proc.pid, signal.SIGTERM)
                 try:
                     proc.wait(timeout=10)

@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "neweid.server.audit",
     "neweid.server.registry",
     "neweid.server.console",
+    "neweid.server.applications",
+    "neweid.server.cards",
+    "neweid.server.operations",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ from neweid.server.api.root import api
 urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("applications/", include("neweid.server.applications.urls")),
+    path("operations/", include("neweid.server.operations.urls")),
     path("", include("neweid.server.console.urls")),
 ]
 

@@ -71,3 +71,12 @@ def me(request: HttpRequest) -> StaffOut:
         roles=sorted(r.value for r in roles_of(user)),
         capabilities=sorted(c.value for c in capabilities_of(user)),
     )
+
+api.add_router("/applications/", "neweid.server.applications.api.router")
+api.add_router("/loss/", "neweid.server.operations.api.loss_router")
+api.add_router("/temporary-certificates/", "neweid.server.operations.api.temporary_router")
+api.add_router("/chip-updates/", "neweid.server.operations.api.chip_updates_router")
+api.add_router("/voiding/", "neweid.server.operations.api.voiding_router")
+api.add_router("/recalls/", "neweid.server.operations.api.recalls_router")
+api.add_router("/statistics/", "neweid.server.operations.api.statistics_router")
+api.add_router("/cards/", "neweid.server.cards.api.router")
