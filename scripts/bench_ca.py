@@ -288,11 +288,17 @@ def ab_load(port: int, request: bytes, total: int, concurrency: int, tmp: Path) 
     )
     rps = re.search(r"Requests per second:\s+([\d.]+)", result.stdout)
     failed = re.search(r"Failed requests:\s+(\d+)", result.stdout)
+    detail = re.search(r"\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)", result.stdout)
     non2xx = re.search(r"Non-2xx responses:\s+(\d+)", result.stdout)
     if rps is None:
         return f"ab failed: {result.stderr.strip()[:200]}"
     return (
         f"{float(rps.group(1)):,.0f} req/s (failed {failed.group(1) if failed else '?'}"
+        + (
+            f" = length {detail.group(3)}, other {sum(int(detail.group(i)) for i in (1, 2, 4))}"
+            if detail
+            else ""
+        )
         + (f", non-2xx {non2xx.group(1)}" if non2xx else "")
         + ")"
     )
@@ -415,8 +421,7 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
                         str(os.cpu_count()),
                     ],
                     stdout=subprocess.DEVNULL,
-                    stderr=(tmp / "openssl-multi.err").open("wb"),
-                    start_new_session=True,
+                    stderr=(tmp / "openssl-multi.err").open("wb"),  # -multi makes its own process group
                 ),
             ),
         ]
@@ -460,7 +465,9 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
                     proc.wait(timeout=10)
     out.append(
         f"\nab: `-n {total} -c {concurrency}` (nonce column: `-n {total // 4}`; ab repeats one request "
-        "body, so its nonce is the same each time but is still echoed and signed per request); "
+        "body, so its nonce is the same each time but is still echoed and signed per request; ab counts a "
+        "response whose length differs from the first as failed: ECDSA signatures vary in length, so "
+        "'length' failures are complete, valid responses); "
         f"Python client: {concurrency} processes x {seconds:.0f} s, new TCP connection per request."
     )
     return "\n".join(out) + "\n"
