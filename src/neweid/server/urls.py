@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("applications/", include("neweid.server.applications.urls")),
     path("operations/", include("neweid.server.operations.urls")),
+    path("cards/", include("neweid.server.cards.urls")),
     path("", include("neweid.server.console.urls")),
 ]
 
