@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.oath import totp  # type: ignore[import-untyped]
+from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
 from neweid.server.accounts.models import Office
 from neweid.server.accounts.roles import Role
@@ -125,9 +126,12 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
 
 @pytest.fixture
-def browser(driver: WebDriver, live_server: Any) -> Browser:
+def browser(driver: WebDriver, live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Browser:
     """The shared browser with no cookies: each test starts signed out, with no language chosen."""
-    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})  # type: ignore[no-untyped-call]
+    # The live server serves the browser's keep-alive connections in threads that outlive the test; with
+    # persistent database connections their sessions would block dropping PostgreSQL's test database.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     return Browser(driver, str(live_server.url))
 
 
