@@ -6,12 +6,13 @@
 #   openpace                   - cvc-print/cvc-create for CV-certificate interop tests (EAC issue)
 #   openssl                    - CLI used by interop tests
 #   softhsm2                   - a PKCS#11 token for the HSM key-store tests
+#   chromium, chromium-driver  - a real browser for the console UI tests (selenium)
 # The core (./dev.sh demo, ./dev.sh test) never needs them; tests that do are skipped without them.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-pkgs="pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools opensc openpace openssl softhsm2"
+pkgs="pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools opensc openpace openssl softhsm2 chromium chromium-driver"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,3 +58,15 @@ def jpeg_file(directory: Path, width: int = 826, height: int = 1062) -> Path:
     path = directory / "photo.jpg"
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def wait_for_request_threads(timeout: float = WAIT_SECONDS) -> None:
+    """Wait until the live server's request threads have ended (after the browser has quit).
+
+    The browser's keep-alive connections keep a request thread each; such a thread closes its database
+    connections when its socket closes, which must happen before the live server stops sharing the
+    in-memory SQLite connection with it.
+    """
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.name.endswith("(process_request_thread)"):
+            thread.join(timeout)

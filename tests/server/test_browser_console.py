@@ -28,7 +28,13 @@ from neweid.server.operations.rules import OfficeHours
 from tests.conftest import require_system_part
 from tests.server import test_applications_support as applications_support
 from tests.server import test_operations_support as operations_support
-from tests.server.browser_support import WAIT_SECONDS, browser_available, jpeg_file, start_browser
+from tests.server.browser_support import (
+    WAIT_SECONDS,
+    browser_available,
+    jpeg_file,
+    start_browser,
+    wait_for_request_threads,
+)
 from tests.server.conftest import StaffAccount
 
 if TYPE_CHECKING:
@@ -79,12 +85,16 @@ class Browser:
 
     def click_and_wait(self, css: str) -> None:
         """Click (a submit button or a link) and wait until the next page has replaced this one."""
-        from selenium.webdriver.support import expected_conditions
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.wait import WebDriverWait
 
-        page = self.find("html")
+        # A mark on this page's window: a new document does not have it (more robust than waiting for the
+        # old <html> element to go stale, which Chromium sometimes reports as another error).
+        self.driver.execute_script("window.neweidPreviousPage = true;")
         self.find(css).click()
-        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, WAIT_SECONDS, ignored_exceptions=(WebDriverException,)).until(
+            lambda driver: driver.execute_script(
+                "return document.readyState === 'complete' && window.neweidPreviousPage !== true;"))
 
     def submit_main_form(self) -> None:
         self.click_and_wait("main form button[type='submit']")
@@ -118,11 +128,13 @@ def sign_in(browser: Browser, account: StaffAccount, code: str | None = None) ->
 
 
 @pytest.fixture(scope="session")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+def driver(tmp_path_factory: pytest.TempPathFactory, live_server: Any) -> Iterator[WebDriver]:
+    """One browser for the session; it quits before the live server stops (it depends on it)."""
     require_system_part(browser_available(), "Chromium, chromedriver and selenium (browser UI tests)")
     started = start_browser(tmp_path_factory.mktemp("chromium-profile"))
     yield started
     started.quit()
+    wait_for_request_threads()
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "neweid.server.applications",
     "neweid.server.cards",
     "neweid.server.operations",
+    "neweid.server.exchange",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from neweid.server.console import views
+from neweid.server.console import pages, views
 
 app_name = "console"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("", views.home_view, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("recalls/", pages.recalls_view, name="recalls"),
+    path("audit/", pages.audit_view, name="audit"),
+    path("staff/", pages.staff_view, name="staff"),
 ]

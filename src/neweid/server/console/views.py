@@ -15,12 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from neweid.server.accounts.access import roles_of
+from neweid.server.accounts.access import capabilities_of, roles_of
 from neweid.server.accounts.authn import sign_in_staff
-from neweid.server.accounts.roles import ROLE_LABELS
+from neweid.server.accounts.roles import CASE_CAPABILITIES, EXCLUSIVE_ROLES, ROLE_LABELS
 from neweid.server.audit.context import actor_id
 from neweid.server.console.forms import SignInForm
-from neweid.server.errors import ErrorCode, ServerError
+from neweid.server.console.menu import menu_for, task_for_view
+from neweid.server.errors import AccessDeniedError, ErrorCode, ServerError
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def error_page(request: HttpRequest, code: ErrorCode, message: str, status: int)
 
 
 def staff_required(view: View) -> View:
-    """Signed in, OTP-verified and a staff member; otherwise to the sign-in page."""
+    """Signed in, OTP-verified and a staff member; otherwise to the sign-in page. A page of the task menu
+    also needs the task's capability (403 otherwise, as the actions behind it answer)."""
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
@@ -45,6 +47,12 @@ def staff_required(view: View) -> View:
         if (not user.is_authenticated or verified is None or not verified()
                 or getattr(user, "staff_profile", None) is None):
             return HttpResponseRedirect(reverse("console:login"))
+        match = request.resolver_match
+        task = task_for_view(match.view_name) if match is not None else None
+        if task is not None and not task.allowed(capabilities_of(user)):
+            code = (ErrorCode.SEPARATION_OF_DUTIES if task.capabilities & CASE_CAPABILITIES
+                    and roles_of(user) & EXCLUSIVE_ROLES else ErrorCode.FORBIDDEN)
+            return error_page(request, code, str(AccessDeniedError.default_message), 403)
         return view(request, *args, **kwargs)
     return wrapper
 
@@ -78,7 +86,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     language = (request.LANGUAGE_CODE or "zh-hant").lower()
     labels = [ROLE_LABELS[role][0 if language.startswith("zh") else 1] for role in sorted(roles_of(user))]
     return render(request, "console/home.html", {"staff_id": actor_id(user), "office": profile.office,
-                                                 "roles": labels})
+                                                 "roles": labels, "menu": menu_for(user)})
 
 
 def lockout(request: HttpRequest, original_response: HttpResponse | None = None,
