@@ -133,6 +133,33 @@ def test_issue_is_idempotent_and_revoke_is_for_good(world: World, systems: Syste
         assert gone.revocation_reason is x509.ReasonFlags.cessation_of_operation
 
 
+def test_certificates_of_keys_the_card_no_longer_has_are_superseded(
+        world: World, office: Office, pki_ca: PkiCitizenCa, ca_directory: CaDirectory) -> None:
+    make_application(make_person(), office)
+    (batch,) = do_create_batches(TODAY, registry=world.registry, now=world.clock())
+    card = Card.objects.get(batch=batch)
+    request = CertificateRequest(CardRef(card.pk, card.serial), card.issue_date, card.renewal_date)
+    first_chip = PkiCitizenCa(ca_directory, csrs=lambda serial: _csrs(10, 11))
+    first_chip.issue([request])
+    first = {r.serial for r in ca_directory.registry.by_card(card.serial)}
+    second_chip = PkiCitizenCa(ca_directory, csrs=lambda serial: _csrs(12, 13))
+    second_chip.issue([request])
+    second_chip.issue([request])
+    records = {r.serial: r for r in ca_directory.registry.by_card(card.serial)}
+    assert len(records) == 8 and first <= set(records)
+    assert {records[s].status for s in first} == {CertificateStatus.REVOKED}
+    assert {r.status for s, r in records.items() if s not in first} == {CertificateStatus.GOOD}
+    assert len(second_chip.certificate_pems(card.serial)) == 4
+
+
+def _csrs(first: int, second: int) -> Any:
+    from neweid.server.cards.pki_ca import CardCsrs
+    from tests.test_ca_support import csr_for, ec_key, rsa_key
+
+    return CardCsrs(csr_for(rsa_key(first)), csr_for(rsa_key(second)), csr_for(ec_key(first)),
+                    csr_for(ec_key(second)))
+
+
 def test_a_defective_chip_loses_its_certificates(world: World, systems: Systems, office: Office,
                                                  pki_ca: PkiCitizenCa, ca_directory: CaDirectory) -> None:
     exchange_world(world, pki_ca)

@@ -6,13 +6,14 @@ import logging
 
 import typer
 
-from neweid.cli import ca, card, demo, pki, population, server
+from neweid.cli import ca, card, cards, demo, pki, population, server
 
 app = typer.Typer(no_args_is_help=True, help="neweid: Taiwan New eID reference system",
                   pretty_exceptions_enable=False)
 app.add_typer(card.app, name="card")
 app.add_typer(pki.app, name="pki")
 app.add_typer(ca.app, name="ca")
+app.add_typer(cards.app, name="cards")
 app.add_typer(population.app, name="population")
 app.add_typer(server.audit_app, name="audit")
 app.command("demo")(demo.demo)

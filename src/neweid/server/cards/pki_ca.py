@@ -10,8 +10,9 @@ Wire it in with the settings::
 * ``issue``: each card's four keys (RSA-2048 and P-521, for signing and for encryption) are certified from
   the CSRs the production centre sent with the card's blank chip (stored by the exchange API); the subject
   is the citizen's name and the last four characters of the ID number, with the card serial (the CA keeps
-  nothing more). Idempotent: slots already certified are not issued again, so a retried production step
-  gets the same certificates.
+  nothing more). Idempotent: slots already certified for the same keys are not issued again, so a retried
+  production step gets the same certificates; certificates of keys the card no longer has (its chip
+  assignment was rolled back after the CA answered) are revoked as superseded and the new keys certified.
 * ``suspend`` / ``resume`` / ``revoke`` act on every certificate of the card serial, through the RA's
   management-system functions; a certificate already in the target state is left alone (idempotent).
 
@@ -32,12 +33,13 @@ from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from neweid.pki.ca.directory import CaDirectory
 from neweid.pki.ca.errors import CaError, Refusal
-from neweid.pki.ca.profiles import CertificateUsage, KeyAlgorithm, Subscriber, load_csr
+from neweid.pki.ca.profiles import CertificateUsage, KeyAlgorithm, Subscriber, SubscriberPublicKey, load_csr
 from neweid.pki.ca.ra import OfficeRa
 from neweid.pki.ca.registry import CertificateRecord, CertificateStatus
 from neweid.pki.ca.registry import RevocationReason as CrlReason
@@ -152,18 +154,28 @@ class PkiCitizenCa:
     def _issue_card(self, request: CertificateRequest) -> list[CertificateRecord]:
         serial = request.card.serial
         live = {(r.usage, r.key_algorithm): r for r in self._live(serial)}
+        csrs = self._csrs(serial)
+        if csrs is None:
+            if len(live) == len(SLOTS):
+                return list(live.values())
+            raise CaError(f"no key material for card {serial}", Refusal.BAD_CSR)
+        keys = [load_csr(csr) for csr in csrs.in_slot_order()]
+        for (usage, algorithm), key in zip(SLOTS, keys, strict=True):
+            if key.algorithm is not algorithm:
+                raise CaError(f"the {usage.value} CSR of card {serial} has the wrong key",
+                              Refusal.WRONG_KEY_TYPE)
+        for slot, key in zip(SLOTS, keys, strict=True):
+            # Certified keys of another chip (an assignment rolled back after the CA answered): superseded.
+            if slot in live and _spki(_certificate(live[slot]).public_key()) != _spki(key.public_key):
+                self._ra.revoke(live.pop(slot).serial, CrlReason.SUPERSEDED)
         if len(live) < len(SLOTS):
-            csrs, subscriber = self._csrs(serial), self._subscriber(serial)
-            if csrs is None or subscriber is None:
-                raise CaError(f"no key material or holder for card {serial}", Refusal.BAD_CSR)
+            subscriber = self._subscriber(serial)
+            if subscriber is None:
+                raise CaError(f"no holder for card {serial}", Refusal.BAD_SUBJECT)
             card = CardValidity(request.issue_date, request.renewal_date)
             for (usage, algorithm), csr in zip(SLOTS, csrs.in_slot_order(), strict=True):
-                if (usage, algorithm) in live:
-                    continue
-                if load_csr(csr).algorithm is not algorithm:
-                    raise CaError(f"the {usage.value} CSR of card {serial} has the wrong key",
-                                  Refusal.WRONG_KEY_TYPE)
-                live[(usage, algorithm)] = self._ra.issue(csr, subscriber, usage, card).record
+                if (usage, algorithm) not in live:
+                    live[(usage, algorithm)] = self._ra.issue(csr, subscriber, usage, card).record
         return list(live.values())
 
     def certificate_pems(self, card_serial: str) -> tuple[str, ...]:
@@ -190,9 +202,16 @@ class PkiCitizenCa:
                     self._ra.revoke(record.serial, code)
 
 
+def _certificate(record: CertificateRecord) -> x509.Certificate:
+    return x509.load_der_x509_certificate(record.der)
+
+
+def _spki(key: SubscriberPublicKey | CertificatePublicKeyTypes) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def _pem(record: CertificateRecord) -> str:
-    certificate = x509.load_der_x509_certificate(record.der)
-    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return _certificate(record).public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 _opened: dict[Path, PkiCitizenCa] = {}

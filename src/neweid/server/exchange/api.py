@@ -139,7 +139,11 @@ def registry_notifications(request: HttpRequest) -> NotificationsOut:
 @router.get("/production/batches", auth=production_auth, response={200: list[BatchOut], **ERRORS},
             summary="Batches sent to production and not yet completed")
 def production_batches(request: HttpRequest) -> list[BatchOut]:
-    rows = ProductionBatch.objects.filter(status__in=(BatchStatus.SENT, BatchStatus.PRODUCED))[:1000]
+    with audited_action("exchange.production.batches", actor=_system(request).actor,
+                        object_type="production_batch") as audit:
+        in_production = (BatchStatus.SENT, BatchStatus.PRODUCED)
+        rows = list(ProductionBatch.objects.filter(status__in=in_production)[:1000])
+        audit.extra["batches"] = len(rows)
     return [BatchOut(reference=b.reference, production_date=b.production_date, status=b.status, size=b.size,
                      reproductions=b.reproductions) for b in rows]
 
