@@ -56,6 +56,10 @@ def _print_accounts(console: Console, reset: bool) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if any(a.password is None for a in accounts):
         console.print("--reset-demo-credentials gives the demo accounts new credentials")
+    from neweid.server.accounts.demo import demo_hints
+
+    for line in demo_hints().lines():
+        console.print(line, markup=False, highlight=False)
 
 
 ResetOption = Annotated[bool, typer.Option(help="new passwords and TOTP secrets for the demo accounts")]
