@@ -198,3 +198,13 @@ LOGGING = {
     "root": {"handlers": ["stderr"], "level": os.environ.get("NEWEID_LOG_LEVEL", "WARNING")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# External systems and production parameters (docs/operations.md): dotted paths of adapter factories and
+# numbers, from the environment; unset means the simulated implementations and the built-in defaults.
+for _name in ("NEWEID_CITIZEN_CA", "NEWEID_CITIZEN_CA_DIR", "NEWEID_PRODUCTION_CENTRE", "NEWEID_NOTIFIER",
+              "NEWEID_HOUSEHOLD_REGISTRY"):
+    if os.environ.get(_name):
+        globals()[_name] = os.environ[_name]
+for _name in ("NEWEID_DAILY_CAPACITY", "NEWEID_BATCH_SIZE"):
+    if os.environ.get(_name):
+        globals()[_name] = int(os.environ[_name])
