@@ -43,7 +43,7 @@ def test_demo_data_is_idempotent() -> None:
     assert all(a.password and a.totp_secret for a in first)
     second = ensure_demo_data()
     assert all(a.password is None for a in second)
-    assert Office.objects.count() == 3
+    assert Office.objects.count() == 368  # the 3 demo offices and one per other township
     reset = ensure_demo_data(reset_credentials=True)
     assert all(a.password for a in reset)
     assert {a.password for a in reset}.isdisjoint({a.password for a in first})

@@ -23,6 +23,7 @@ CATALOGUES: dict[str, Path] = {
     "console": PROJECT, "accounts": PROJECT, "api": PROJECT, "errors.py": PROJECT,
     "applications": SERVER / "applications" / "locale",
     "cards": SERVER / "cards" / "locale",
+    "exchange": SERVER / "exchange" / "locale",
     "operations": SERVER / "operations" / "locale",
     "registry": SERVER / "registry" / "locale",
 }
@@ -167,6 +168,8 @@ def test_official_terms(msgid: str, expected: str) -> None:
 @pytest.mark.parametrize(("msgid", "expected"), [
     ("Shipment", "配送批號"),  # cards
     ("Report a lost card", "國民身分證掛失"),  # operations
+    ("Defective cards back to the production centre", "瑕疵卡退回製卡中心"),  # operations: choice labels
+    ("Production centre", "製卡中心"),  # exchange
     ("The household registration system is not available.", "戶役政資訊系統目前無法連線。"),  # registry
     ("Audit chain", "稽核軌跡鏈"),  # console (project)
 ])
@@ -177,3 +180,21 @@ def test_django_loads_the_app_catalogues(msgid: str, expected: str) -> None:
         assert translation.gettext(msgid) == expected
     with translation.override("en"):
         assert translation.gettext(msgid) == msgid
+
+
+@pytest.mark.parametrize("app", ["operations", "exchange"])
+def test_choice_labels_are_translated(app: str) -> None:
+    import importlib
+    import inspect
+
+    from django.db import models
+    from django.utils import translation
+
+    module = importlib.import_module(f"neweid.server.{app}.models")
+    choices = [cls for _, cls in inspect.getmembers(module, inspect.isclass)
+               if issubclass(cls, models.TextChoices) and cls.__module__ == module.__name__]
+    assert choices
+    with translation.override("zh-hant"):
+        untranslated = [f"{cls.__name__}.{member.name}" for cls in choices for member in cls
+                        if not re.search(r"[\u4e00-\u9fff]", str(member.label))]
+    assert not untranslated, f"choice labels without a zh-Hant translation: {untranslated}"

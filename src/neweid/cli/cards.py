@@ -3,6 +3,8 @@
 * ``batch [--date D]`` — batch the day's production and send every batch not yet sent;
 * ``poll`` — apply the production centre's status replies to every batch in production;
 * ``export --type T [--office O] [--date D] [--batch B] --out FILE`` — write an exchange file;
+* ``process-notifications [--limit N]`` — follow up the registry's change notifications (voiding requests,
+  certificate revocations, chip-update flags);
 * ``systems add|approve|revoke|list`` — the machine clients of the exchange API (maker–checker).
 
 Each command prints one line per batch or file; errors are one line on stderr and exit status 1.
@@ -67,12 +69,12 @@ def batch(date: DateOption = None) -> None:
     from neweid.server.cards.models import BatchStatus, ProductionBatch
     from neweid.server.cards.production import get_production_centre
     from neweid.server.errors import ServerError
-    from neweid.server.registry.simulated import SimulatedRegistry
+    from neweid.server.registry.wiring import household_registry
 
     day = _day(date)
     console = Console(soft_wrap=True)  # one line per batch, also in cron logs
     try:
-        created = do_create_batches(day, registry=SimulatedRegistry())
+        created = do_create_batches(day, registry=household_registry())
     except ServerError as exc:
         fail(f"batching {day.isoformat()}: {_message(exc)}")
     console.print(f"{day.isoformat()}: {len(created)} new batch(es), {sum(b.size for b in created)} cards")
@@ -162,6 +164,24 @@ def export(file_type: Annotated[str, typer.Option("--type", help="file type, e.g
         fail(_message(exc))
     _write_private(out, data)
     typer.echo(f"{kind.value}: {count} record(s) written to {out}")
+
+
+@app.command("process-notifications")
+def process_notifications(limit: Annotated[int, typer.Option(min=1, help="notifications per run, oldest "
+                                                                       "first")] = 50_000) -> None:
+    """Follow up the household registration system's change notifications: voiding requests for cards not
+    yet issued (death, emigration...), certificates revoked, chip updates flagged."""
+    _ready()
+    from neweid.server.errors import ServerError
+    from neweid.server.exchange.followup import do_process_notifications
+
+    try:
+        summary = do_process_notifications(limit=limit)
+    except ServerError as exc:
+        fail(f"notifications not processed: {_message(exc)}")
+    typer.echo(summary.line())
+    for request in summary.voiding_requests:
+        typer.echo(f"voiding request {request}: waiting for an office supervisor's approval")
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from neweid.cli import ca, card, cards, demo, pki, population, server
+from neweid.cli import ca, card, cards, demo, offices, pki, population, server
 
 app = typer.Typer(no_args_is_help=True, help="neweid: Taiwan New eID reference system",
                   pretty_exceptions_enable=False)
@@ -14,6 +14,7 @@ app.add_typer(card.app, name="card")
 app.add_typer(pki.app, name="pki")
 app.add_typer(ca.app, name="ca")
 app.add_typer(cards.app, name="cards")
+app.add_typer(offices.app, name="offices")
 app.add_typer(population.app, name="population")
 app.add_typer(server.audit_app, name="audit")
 app.command("demo")(demo.demo)

@@ -1,5 +1,6 @@
-"""Demo data for ``neweid serve`` (idempotent): a few offices, one account per role, and a small synthetic
-population with cases at the first office, so that every console page shows something.
+"""Demo data for ``neweid serve`` (idempotent): the offices (the demo ones and one per other township),
+one account per role, and a small synthetic population with cases at the first office, so that every
+console page shows something.
 
 The population (:data:`DEMO_PEOPLE` people, drawn by the registry's generator and housed in the villages
 of the demo offices' townships) is written by the registry loader. The cases go through the system's own
@@ -34,6 +35,7 @@ from neweid.server.accounts.actions import (
 )
 from neweid.server.accounts.authn import enrol_totp
 from neweid.server.accounts.models import Office
+from neweid.server.accounts.offices import bootstrap_township_offices
 from neweid.server.accounts.roles import Role
 from neweid.server.audit.log import record
 from neweid.server.registry.loader import default_method, generator_for, reset_sequences, write_batch
@@ -93,6 +95,7 @@ def _ensure_accounts(reset_credentials: bool) -> list[DemoAccount]:
         for spec in DEMO_OFFICES:
             office = Office.objects.filter(code=spec.code).first()
             offices.append(office if office is not None else create_office_unaudited(spec))
+        bootstrap_township_offices(actor="demo")  # the other townships' offices (one per township)
         user_model = get_user_model()
         for role in Role:
             username = f"demo_{role.value}"
@@ -195,13 +198,13 @@ def _take(person: Person, rng: random.Random, clerk: Any, today: datetime.date) 
     from neweid.server.applications.actions import do_submit_application
     from neweid.server.applications.models import Channel, Kind
     from neweid.server.applications.rules import ApplicationInput
-    from neweid.server.registry.simulated import SimulatedRegistry
+    from neweid.server.registry.wiring import household_registry
 
     portrait = generate_citizen(rng, today=today, age=max(20, today.year - person.birth_date.year))
     request = ApplicationInput(id_number=person.id_number, channel=Channel.COUNTER,
                                kind=Kind.NATIONWIDE_REPLACEMENT, photo=make_print_photo(rng, portrait),
                                contact_email=person.email or "", contact_phone=person.phone or "")
-    return do_submit_application(request, acting_user=clerk, registry=SimulatedRegistry()).pk
+    return do_submit_application(request, acting_user=clerk, registry=household_registry()).pk
 
 
 def ensure_demo_cases() -> bool:
@@ -219,7 +222,7 @@ def ensure_demo_cases() -> bool:
     from neweid.server.operations.models import RecallRemedy
     from neweid.server.operations.recall import RecallScope, do_request_recall
     from neweid.server.operations.temporary import do_issue_temporary_certificate
-    from neweid.server.registry.simulated import SimulatedRegistry
+    from neweid.server.registry.wiring import household_registry
 
     office = Office.objects.filter(code=DEMO_OFFICES[0].code).first()
     clerk, moi = _user(Role.OFFICE_CLERK), _user(Role.MOI_ADMIN)
@@ -230,7 +233,7 @@ def ensure_demo_cases() -> bool:
     if len(people) < DEMO_APPLICATIONS:
         return False
     rng = random.Random(DEMO_SEED)  # noqa: S311 - synthetic photos, not a secret
-    registry, ca = SimulatedRegistry(), get_citizen_ca()
+    registry, ca = household_registry(), get_citizen_ca()
     produced = sum(CARD_PLAN.values())
     ids = [_take(person, rng, clerk, today) for person in people]
     do_verify_applications(ids[:produced], acting_user=clerk)

@@ -48,7 +48,7 @@ from neweid.server.errors import AccessDeniedError, NotFoundError
 from neweid.server.registry.errors import PersonNotFoundError
 from neweid.server.registry.interface import HouseholdRegistry, PersonRecord
 from neweid.server.registry.models import Person
-from neweid.server.registry.simulated import SimulatedRegistry
+from neweid.server.registry.wiring import household_registry
 
 Clock = Callable[[], datetime]
 ONLINE_ACTOR = "online"  # audit actor of applications made on the online portal
@@ -87,7 +87,7 @@ def do_submit_application(request: ApplicationInput, *, acting_user: Any,
                           registry: HouseholdRegistry | None = None,
                           clock: Clock = timezone.now) -> Application:
     """Take an application: rules, photo, quota for an out-of-district online pickup, renewal date."""
-    registry = registry if registry is not None else SimulatedRegistry(clock=clock)
+    registry = registry if registry is not None else household_registry(clock=clock)
     with audited_action("applications.submit", actor=_actor(acting_user), object_type="application",
                         extra={"channel": request.channel.value, "kind": request.kind.value}) as audit:
         now = clock()
@@ -170,7 +170,7 @@ def do_verify_application(application_id: int, *, acting_user: Any,
                           clock: Clock = timezone.now) -> Application:
     """The office checks a submitted application against the latest registration (資料審核) and marks
     it verified, ready for batching."""
-    registry = registry if registry is not None else SimulatedRegistry(clock=clock)
+    registry = registry if registry is not None else household_registry(clock=clock)
     with audited_action("applications.verify", actor=actor_id(acting_user), object_type="application",
                         object_id=application_id):
         office = staff_office(acting_user)

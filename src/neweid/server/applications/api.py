@@ -37,12 +37,12 @@ from neweid.server.applications.photo import MAX_PHOTO_BYTES
 from neweid.server.applications.rules import ApplicationInput, Documents
 from neweid.server.errors import NotFoundError
 from neweid.server.registry.interface import HouseholdRegistry
-from neweid.server.registry.simulated import SimulatedRegistry
+from neweid.server.registry.wiring import household_registry
 
 router = Router(tags=["applications"], auth=staff_auth)
 
 # The registry the views use; tests and deployments may replace it.
-registry_factory: Callable[[], HouseholdRegistry] = SimulatedRegistry
+registry_factory: Callable[[], HouseholdRegistry] = household_registry
 MAX_PAGE = 500
 
 

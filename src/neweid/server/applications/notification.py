@@ -33,8 +33,8 @@ from neweid.server.audit.log import audited_action
 from neweid.server.errors import NotFoundError
 from neweid.server.registry.interface import HouseholdRegistry, PersonRecord
 from neweid.server.registry.models import Household
-from neweid.server.registry.simulated import SimulatedRegistry
 from neweid.server.registry.values import PersonStatus
+from neweid.server.registry.wiring import household_registry
 
 Clock = Callable[[], datetime]
 Rng = Callable[[int], bytes]
@@ -183,7 +183,7 @@ class LetterContent:
 
 def letter_content(letter: NotificationLetter, registry: HouseholdRegistry | None = None) -> LetterContent:
     """The letter filled in from the register as it is now."""
-    registry = registry if registry is not None else SimulatedRegistry()
+    registry = registry if registry is not None else household_registry()
     number = letter.household.household_number
     members: tuple[PersonRecord, ...] = registry.members(number)
     active = tuple(m for m in members if m.status is PersonStatus.ACTIVE)

@@ -23,12 +23,12 @@ from neweid.server.applications.rules import ApplicationInput, Documents
 from neweid.server.console.views import staff_required
 from neweid.server.errors import ServerError
 from neweid.server.registry.interface import HouseholdRegistry
-from neweid.server.registry.simulated import SimulatedRegistry
+from neweid.server.registry.wiring import household_registry
 
 
 def registry() -> HouseholdRegistry:
     """The registry the console uses (tests may replace this function)."""
-    return SimulatedRegistry()
+    return household_registry()
 
 
 @staff_required

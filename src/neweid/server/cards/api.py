@@ -28,12 +28,12 @@ from neweid.server.cards.notify import Notifier, get_notifier
 from neweid.server.cards.office import do_notify_cards, do_quality_check, do_receive_cards, pickup_roster
 from neweid.server.cards.states import CardState
 from neweid.server.registry.interface import HouseholdRegistry
-from neweid.server.registry.simulated import SimulatedRegistry
+from neweid.server.registry.wiring import household_registry
 
 router = Router(tags=["cards"], auth=staff_auth)
 
 # The external systems the views use; tests and deployments may replace them.
-registry_factory: Callable[[], HouseholdRegistry] = SimulatedRegistry
+registry_factory: Callable[[], HouseholdRegistry] = household_registry
 ca_factory: Callable[[], CitizenCa] = get_citizen_ca
 notifier_factory: Callable[[], Notifier] = get_notifier
 MAX_ROSTER = 5_000

@@ -1,7 +1,7 @@
 """The exchange API (/api/exchange/...) for machine clients (MGMT-1; formats in docs/exchange-formats.md).
 
 * ``/registry/...`` — the household registration system: the per-office lists of a day, and its change
-  notifications.
+  notifications (followed up once stored: :mod:`neweid.server.exchange.followup`).
 * ``/production/...`` — the production centre: batches waiting, the production package of a batch, the
   pre-produced blank chips with their CSRs, and status replies (defects included).
 
@@ -17,6 +17,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Router, Schema
@@ -28,6 +29,7 @@ from neweid.server.cards.models import BatchStatus, ProductionBatch
 from neweid.server.exchange.centre import package_stream
 from neweid.server.exchange.errors import ExchangeFileError
 from neweid.server.exchange.fileformat import ExchangeFile, FileType, decode_file
+from neweid.server.exchange.followup import process_after_receipt
 from neweid.server.exchange.inbound import (
     do_receive_key_material,
     do_receive_notifications,
@@ -129,6 +131,8 @@ def registry_file(request: HttpRequest, file_type: FileType, office: str,
              openapi_extra=_file_in(FileType.NOTIFICATIONS), summary="Registry change notifications")
 def registry_notifications(request: HttpRequest) -> NotificationsOut:
     result = do_receive_notifications(_posted(request, FileType.NOTIFICATIONS), system=_system(request))
+    if result.received:
+        transaction.on_commit(process_after_receipt)  # voiding requests, revocations, chip-update flags
     return NotificationsOut(received=result.received, duplicates=result.duplicates,
                             cards_affected=result.cards_affected)
 

@@ -1,5 +1,6 @@
 """Machine clients, the production centre's blank chips and status replies, the production package in the
-transfer area, and the household registration system's change notifications (MGMT-1).
+transfer area, the household registration system's change notifications (MGMT-1) and the chip updates
+their follow-up found needed (MGMT-11).
 
 Personal data is kept here only in :class:`PackageLine` (the production package: personal data and
 photos), deleted with the batch's transfer records once the centre's status replies are in, and the ID
@@ -138,9 +139,35 @@ class RegistryNotification(models.Model):
     recorded_at = models.DateTimeField()
     received_at = models.DateTimeField()
     received_from = models.CharField(max_length=48)
+    processed_at = models.DateTimeField(null=True, blank=True)  # followed up (exchange.followup)
+    outcome = models.CharField(max_length=32, blank=True)  # what the follow-up did (FollowupOutcome)
 
     class Meta:
         ordering = ("recorded_at", "event_id")
+        indexes = (models.Index(fields=("recorded_at", "event_id"), name="registry_notification_todo",
+                                condition=models.Q(processed_at__isnull=True)),)
 
     def __str__(self) -> str:
         return f"registry notification {self.event_id} ({self.kind})"
+
+
+class ChipUpdateNeeded(models.Model):
+    """A card whose chip holds data the register has changed since (address, spouse, parents, military
+    service): the office asks for a chip update (MGMT-11). Raised by the follow-up of a notification;
+    resolved when a chip update of the card is requested."""
+
+    card = models.ForeignKey("cards.Card", models.PROTECT, related_name="+")
+    office = models.ForeignKey("accounts.Office", models.PROTECT, related_name="+")
+    fields = models.JSONField()  # the chip fields the change concerns (names of operations.chip_updates)
+    event_id = models.BigIntegerField()  # the registry notification that raised it
+    flagged_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("flagged_at", "id")
+        indexes = (models.Index(fields=("office",), condition=models.Q(resolved_at__isnull=True),
+                                name="chip_update_needed_open"),)
+        constraints = (models.UniqueConstraint(fields=("card", "event_id"), name="chip_update_needed_once"),)
+
+    def __str__(self) -> str:
+        return f"chip update needed for card {self.card_id}"

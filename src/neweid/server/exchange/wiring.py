@@ -1,5 +1,6 @@
-"""Wiring of this app into the platform: the maker–checker action that activates a machine client, and the
-purge of the production package when the batch's transfer area is purged (same transaction)."""
+"""Wiring of this app into the platform: the maker–checker action that activates a machine client, the
+purge of the production package when the batch's transfer area is purged (same transaction), and the
+chip-update flags of a card resolved when a chip update of it is requested."""
 
 from __future__ import annotations
 
@@ -32,6 +33,17 @@ def purge_package(sender: Any, instance: ProductionBatch, created: bool, **kwarg
         PackageFile.objects.filter(batch=instance).delete()
 
 
+def resolve_chip_flags(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A chip update was requested for the card: the follow-up's flags on it are done with."""
+    if created:
+        from neweid.server.exchange.followup import resolve_chip_update_flags
+
+        resolve_chip_update_flags([instance.card_id], at=instance.requested_at)
+
+
 def register() -> None:
+    from neweid.server.operations.models import ChipUpdate
+
     register_approvable(ACTIVATE_SYSTEM)
     post_save.connect(purge_package, sender=ProductionBatch, dispatch_uid="exchange.purge_package")
+    post_save.connect(resolve_chip_flags, sender=ChipUpdate, dispatch_uid="exchange.resolve_chip_flags")

@@ -36,10 +36,10 @@ from neweid.server.operations.serials import display
 from neweid.server.operations.views import status_page_url
 from neweid.server.registry.interface import HouseholdRegistry
 from neweid.server.registry.models import Person
-from neweid.server.registry.simulated import SimulatedRegistry
+from neweid.server.registry.wiring import household_registry
 
 # The registry the views use; tests and deployments may replace it.
-registry_factory: Callable[[], HouseholdRegistry] = SimulatedRegistry
+registry_factory: Callable[[], HouseholdRegistry] = household_registry
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
                           422: ErrorOut, 503: ErrorOut}
 

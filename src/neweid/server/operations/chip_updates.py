@@ -35,7 +35,7 @@ from neweid.server.operations.errors import (
 from neweid.server.operations.models import ChipUpdate, ChipUpdateStatus
 from neweid.server.operations.staff import staff_office
 from neweid.server.registry.interface import HouseholdRegistry, PersonRecord
-from neweid.server.registry.simulated import SimulatedRegistry
+from neweid.server.registry.wiring import household_registry
 
 Clock = Callable[[], datetime.datetime]
 ACTION = "operations.chip_update"
@@ -110,7 +110,7 @@ def do_request_chip_update(card_id: int, fields: Iterable[str], *, acting_user: 
                            registry: HouseholdRegistry | None = None,
                            now: Clock = timezone.now) -> ChipUpdate:
     """Record a chip update of ``fields`` with the register's current values and ask for approval."""
-    registry = registry if registry is not None else SimulatedRegistry(clock=now)
+    registry = registry if registry is not None else household_registry(clock=now)
     with audited_action("operations.chip_update.request", actor=actor_id(acting_user),
                         object_type="chip_update", extra={"card": card_id}) as audit:
         office = staff_office(acting_user)

@@ -8,24 +8,25 @@ birth date, sex, ID number and address, DOC-1); ``__str__`` never shows it.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LossChannel(models.TextChoices):
-    COUNTER = "counter"  # 臨櫃, any office
-    ONLINE = "online"  # 網路掛失
-    PHONE = "phone"  # 電話, office hours, to any office
-    HOTLINE_1996 = "hotline_1996"  # 1996 內政服務專線, outside office hours
+    COUNTER = "counter", _("At a counter")  # 臨櫃, any office
+    ONLINE = "online", _("On the internet")  # 網路掛失
+    PHONE = "phone", _("By phone to an office")  # 電話, office hours, to any office
+    HOTLINE_1996 = "hotline_1996", _("1996 hotline")  # 1996 內政服務專線, outside office hours
 
 
 class ReporterRole(models.TextChoices):
-    SELF = "self"
-    LEGAL_REPRESENTATIVE = "legal_representative"
+    SELF = "self", _("The person")
+    LEGAL_REPRESENTATIVE = "legal_representative", _("Legal representative")
 
 
 class LossStatus(models.TextChoices):
-    ACTIVE = "active"  # card, certificate and chip data lists suspended
-    REVOKED = "revoked"  # card found before a reissue: all restored
-    REISSUED = "reissued"  # a reissue was applied for: the old card is void for good
+    ACTIVE = "active", _("Loss reported")  # card, certificate and chip data lists suspended
+    REVOKED = "revoked", _("Loss revoked")  # card found before a reissue: all restored
+    REISSUED = "reissued", _("Reissue applied for")  # the old card is void for good
 
 
 class LossReport(models.Model):
@@ -99,10 +100,11 @@ class TemporaryCertificate(models.Model):
 
 
 class ChipUpdateStatus(models.TextChoices):
-    PENDING = "pending"  # waiting for the second person
-    APPROVED = "approved"  # to be written to the chip (the write comes with a later issue)
-    REJECTED = "rejected"
-    WRITTEN = "written"
+    PENDING = "pending", _("Waiting for approval")  # waiting for the second person
+    # to be written to the chip (the write comes with a later issue)
+    APPROVED = "approved", _("Approved, to be written")
+    REJECTED = "rejected", _("Rejected")
+    WRITTEN = "written", _("Written to the chip")
 
 
 class ChipUpdate(models.Model):
@@ -131,9 +133,9 @@ class ChipUpdate(models.Model):
 
 
 class VoidingRequestStatus(models.TextChoices):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class VoidingRequest(models.Model):
@@ -155,14 +157,16 @@ class VoidingRequest(models.Model):
 
 
 class VoidingListKind(models.TextChoices):
-    DEFECTIVE_RETURN = "defective_return"  # back to the production centre: re-made free, destroyed there
-    CENTRAL_DESTRUCTION = "central_destruction"  # to the city/county government for central destruction
+    # back to the production centre: re-made free, destroyed there
+    DEFECTIVE_RETURN = "defective_return", _("Defective cards back to the production centre")
+    # to the city/county government for central destruction
+    CENTRAL_DESTRUCTION = "central_destruction", _("Central destruction by the city or county")
 
 
 class VoidingListStatus(models.TextChoices):
-    COMPILED = "compiled"  # listed, kept in custody at the office
-    SENT = "sent"  # handed over to the production centre or the city/county
-    DESTROYED = "destroyed"  # destruction recorded and reported to MOI
+    COMPILED = "compiled", _("Listed, in custody")  # listed, kept in custody at the office
+    SENT = "sent", _("Sent for destruction")  # handed over to the production centre or the city/county
+    DESTROYED = "destroyed", _("Destroyed")  # destruction recorded and reported to MOI
 
 
 class VoidingList(models.Model):
@@ -232,15 +236,15 @@ class DailyReport(models.Model):
 
 
 class RecallRemedy(models.TextChoices):
-    FIRMWARE_UPDATE = "firmware_update"  # 韌體更新
-    REPLACEMENT = "replacement"  # 換領新證
+    FIRMWARE_UPDATE = "firmware_update", _("Firmware update")  # 韌體更新
+    REPLACEMENT = "replacement", _("Replacement card")  # 換領新證
 
 
 class RecallStatus(models.TextChoices):
-    PENDING = "pending"  # waiting for approval
-    ACTIVE = "active"  # cards revoked, agencies and citizens notified, offices working
-    REJECTED = "rejected"
-    CLOSED = "closed"
+    PENDING = "pending", _("Waiting for approval")  # waiting for approval
+    ACTIVE = "active", _("In progress")  # cards revoked, agencies and citizens notified, offices working
+    REJECTED = "rejected", _("Rejected")
+    CLOSED = "closed", _("Closed")
 
 
 class Recall(models.Model):
@@ -269,10 +273,11 @@ class Recall(models.Model):
 
 
 class RecallItemStatus(models.TextChoices):
-    NOTIFIED = "notified"  # citizen told to come
-    FIRMWARE_UPDATED = "firmware_updated"
-    REPLACEMENT_APPLIED = "replacement_applied"  # old card punched, temporary certificate given
-    REPLACED = "replaced"  # new card collected
+    NOTIFIED = "notified", _("Citizen told to come")
+    FIRMWARE_UPDATED = "firmware_updated", _("Firmware updated")
+    # old card punched, temporary certificate given
+    REPLACEMENT_APPLIED = "replacement_applied", _("Replacement applied for")
+    REPLACED = "replaced", _("New card collected")
 
 
 class RecallItem(models.Model):
@@ -309,9 +314,9 @@ class RevocationPublication(models.Model):
 
 
 class ApiZone(models.TextChoices):
-    PUBLIC = "public"
-    ENCRYPTED = "encrypted"
-    CERTIFICATE = "certificate"
+    PUBLIC = "public", _("Public zone")
+    ENCRYPTED = "encrypted", _("Encrypted zone")
+    CERTIFICATE = "certificate", _("Certificate zone")
 
 
 class ApiSuspension(models.Model):
@@ -339,10 +344,10 @@ class AgencyNotification(models.Model):
 
 
 class NotificationChannel(models.TextChoices):
-    SMS = "sms"
-    EMAIL = "email"
-    PHONE = "phone"
-    LETTER = "letter"
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    LETTER = "letter", _("Letter")
 
 
 class CitizenNotification(models.Model):
