@@ -44,24 +44,24 @@ def test_pages_need_a_signed_in_staff_member(client: Client) -> None:
 
 def test_find_a_citizen_in_zh_hant(clerk_client: Client) -> None:
     person = make_person(under_guardianship=True)
-    page = clerk_client.get("/applications/find/", {"id_number": person.id_number}).content.decode()
+    page = clerk_client.post("/applications/find/", {"id_number": person.id_number}).content.decode()
     assert "查詢民眾資料" in page and "陳志明" in page and "現住" in page
     assert "不得申請自然人憑證" in page and "受理申請" in page
 
 
 def test_find_a_citizen_in_english(clerk_client: Client) -> None:
     person = make_person()
-    page = english(clerk_client).get("/applications/find/", {"id_number": person.id_number}).content.decode()
+    page = english(clerk_client).post("/applications/find/", {"id_number": person.id_number}).content.decode()
     assert "Find a citizen" in page and "Active" in page and "Take an application" in page
 
 
 def test_find_an_unknown_citizen(clerk_client: Client) -> None:
-    response = clerk_client.get("/applications/find/", {"id_number": "A123456789"})
+    response = clerk_client.post("/applications/find/", {"id_number": "A123456789"})
     assert response.status_code == 404 and "E404" in response.content.decode()
 
 
 def test_find_rejects_malformed_input(clerk_client: Client) -> None:
-    response = clerk_client.get("/applications/find/", {"id_number": "<script>"})
+    response = clerk_client.post("/applications/find/", {"id_number": "<script>"})
     assert response.status_code == 200 and "<script>" not in response.content.decode()
 
 
@@ -95,4 +95,23 @@ def test_refusal_is_shown_with_its_code(clerk_client: Client) -> None:
     response = english(clerk_client).post("/applications/new/", _form(person, photo=bad_photo))
     page = response.content.decode()
     assert response.status_code == 422 and "P201" in page and "JPEG" in page
+    assert not Application.objects.exists()
+
+
+def test_lookup_is_a_post_audited_without_the_id_number(clerk_client: Client) -> None:
+    from neweid.server.audit.models import AuditEntry
+
+    person = make_person()
+    # an ID number in the query string is not searched: ID numbers stay out of URLs and access logs
+    page = clerk_client.get("/applications/find/", {"id_number": person.id_number}).content.decode()
+    assert "陳志明" not in page
+    assert not AuditEntry.objects.filter(function="applications.find_citizen").exists()
+    clerk_client.post("/applications/find/", {"id_number": person.id_number})
+    entry = AuditEntry.objects.filter(function="applications.find_citizen").latest("seq")
+    assert entry.result == "success" and entry.object_type == "person"
+    assert person.id_number not in f"{entry.object_id} {entry.extra}"
+    page = clerk_client.post("/applications/find/", {"id_number": person.id_number}).content.decode()
+    assert "?id_number=" not in page  # the take-an-application step posts the number instead
+    prefilled = clerk_client.post("/applications/new/", {"step": "prefill", "id_number": person.id_number})
+    assert prefilled.status_code == 200 and f'value="{person.id_number}"' in prefilled.content.decode()
     assert not Application.objects.exists()

@@ -219,7 +219,7 @@ def test_clerk_finds_a_citizen_and_takes_an_application(browser: Browser, clerk:
     assert person.id_number in browser.text("main dl")
     assert "現住" in browser.text("main dl")
 
-    browser.click_and_wait(f"main a[href='/applications/new/?id_number={person.id_number}']")
+    browser.click_and_wait("main #take-application")
     assert browser.text("h1") == "受理申請"
     assert browser.find("main [name='id_number']").get_attribute("value") == person.id_number
     browser.choose("channel", "counter")

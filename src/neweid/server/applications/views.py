@@ -20,6 +20,8 @@ from neweid.server.applications.models import (
     ReplacementReason,
 )
 from neweid.server.applications.rules import ApplicationInput, Documents
+from neweid.server.audit.log import record
+from neweid.server.audit.models import AuditResult
 from neweid.server.console.views import staff_required
 from neweid.server.errors import ServerError
 from neweid.server.registry.interface import HouseholdRegistry
@@ -32,9 +34,11 @@ def registry() -> HouseholdRegistry:
 
 
 @staff_required
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def find_citizen_view(request: HttpRequest) -> HttpResponse:
-    form = FindCitizenForm(request.GET or None)
+    """Look a citizen up by ID number. The search is a POST, so that ID numbers never appear in URLs,
+    browser history or access logs (SEC-1, SEC-3); every lookup is audited without the number."""
+    form = FindCitizenForm(request.POST if request.method == "POST" else None)
     context: dict[str, object] = {"form": form}
     if form.is_valid():
         id_number = form.cleaned_data["id_number"].strip().upper()
@@ -43,7 +47,10 @@ def find_citizen_view(request: HttpRequest) -> HttpResponse:
             person = registry().person(id_number)
         except ServerError as exc:
             context["error"] = exc
+            record("applications.find_citizen", result=AuditResult.FAILURE, object_type="person",
+                   error_code=str(exc.code))
         else:
+            record("applications.find_citizen", object_type="person")
             context["person"] = person
             context["age"] = age_on(person.birth_date, timezone.localdate(person.as_of))
             context["applications"] = (Application.objects.defer("photo")
@@ -81,12 +88,15 @@ def _input(data: dict[str, object]) -> ApplicationInput:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def take_application_view(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
+    prefill = request.method == "POST" and request.POST.get("step") == "prefill"
+    if prefill:  # from the citizen lookup: the ID number comes in the body, never in the URL
+        form = TakeApplicationForm(initial={"id_number": request.POST.get("id_number", "")[:12]})
+    elif request.method == "POST":
         form = TakeApplicationForm(request.POST, request.FILES)
     else:
-        form = TakeApplicationForm(initial={"id_number": request.GET.get("id_number", "")[:12]})
+        form = TakeApplicationForm()
     error: ServerError | None = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not prefill and form.is_valid():
         try:
             application = actions.do_submit_application(_input(form.cleaned_data), acting_user=request.user,
                                                         registry=registry())
