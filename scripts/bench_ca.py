@@ -353,25 +353,33 @@ def bench_ocsp(certs: int, total: int, concurrency: int, seconds: float) -> str:
         nonced = make_requests(issuer, rng.sample(serials, min(1000, certs)), True, rng)
         env = {**os.environ, "NEWEID_KEYSTORE_PASSPHRASE": PASS.decode()}
         ours_port, ssl_port, ssl_multi_port = free_port(), free_port(), free_port()
+        ours_multi_port = free_port()
+
+        def neweid(port: int, workers: int) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from neweid.cli.ca import app; app()",
+                    "ocsp-serve",
+                    "--dir",
+                    str(ca_dir),
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
+                env=env,
+                stderr=(tmp / f"server-{workers}.err").open("wb"),
+                start_new_session=True,
+            )
+
         servers = [
+            ("neweid `ca ocsp-serve` (asyncio, 1 process)", ours_port, neweid(ours_port, 1)),
             (
-                "neweid `ca ocsp-serve` (ThreadingHTTPServer, 1 process)",
-                ours_port,
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-c",
-                        "from neweid.cli.ca import app; app()",
-                        "ocsp-serve",
-                        "--dir",
-                        str(ca_dir),
-                        "--port",
-                        str(ours_port),
-                    ],
-                    env=env,
-                    stderr=(tmp / "server.err").open("wb"),
-                    start_new_session=True,
-                ),
+                f"neweid `ca ocsp-serve --workers {os.cpu_count()}`",
+                ours_multi_port,
+                neweid(ours_multi_port, os.cpu_count() or 1),
             ),
             (
                 "`openssl ocsp -index` (1 process)",

@@ -9,8 +9,12 @@ Card dates for CARD-10: ``--card-issued`` (default: today in Taiwan) and ``--car
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
+import os
+import signal
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +26,7 @@ import typer
 from neweid.cli.common import fail, utc_now
 from neweid.pki.ca.directory import CaDirectory
 from neweid.pki.ca.hierarchy import CaHierarchy
-from neweid.pki.ca.ocsp_http import OcspHttpServer
+from neweid.pki.ca.ocsp_http import OcspHttpServer, listen
 from neweid.pki.ca.profiles import CaUrls, CertificateUsage, Subscriber
 from neweid.pki.ca.registry import RevocationReason
 from neweid.pki.ca.validity import TAIPEI, CardValidity, add_years
@@ -273,27 +277,70 @@ def ocsp_serve(
     validity_minutes: Annotated[int, typer.Option("--validity-minutes", help="nextUpdate - thisUpdate")] = 5,
     crl_minutes: Annotated[int, typer.Option("--crl-minutes", help="publish CRLs every N minutes (0: off)")]
     = 0,
+    workers: Annotated[int, typer.Option("--workers", help="processes sharing the listening socket")] = 1,
 ) -> None:
     """Serve OCSP (POST and GET) and the published CA certificates and CRLs at http://HOST:PORT/."""
     if validity_minutes <= 0:
         fail("--validity-minutes must be positive")
+    if not 1 <= workers <= 64:
+        fail("--workers must be between 1 and 64")
+    validity = datetime.timedelta(minutes=validity_minutes)
     with _open(directory) as ca:
         ca.renew_ocsp_certificate(now=utc_now())
-        responder = ca.ocsp_responder(validity=datetime.timedelta(minutes=validity_minutes))
-        publish = ca.hierarchy.publish_dir
-        try:
-            server = OcspHttpServer((host, port), responder, publish_dir=publish, clock=utc_now)
-        except OSError as exc:
-            fail(f"cannot listen on {host}:{port}: {exc.strerror}")
-        stop = threading.Event()
-        if crl_minutes > 0:
-            args = (directory, crl_minutes * 60.0, stop)
-            threading.Thread(target=_crl_loop, args=args, daemon=True).start()
-        typer.echo(f"OCSP responder at {server.url}", err=True)
+    try:
+        sock = listen((host, port))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    children = [] if workers == 1 else [_fork_worker(directory, sock, validity) for _ in range(workers)]
+    stop = threading.Event()
+    if crl_minutes > 0:
+        args = (directory, crl_minutes * 60.0, stop)
+        threading.Thread(target=_crl_loop, args=args, daemon=True).start()
+    bound_host, bound_port = sock.getsockname()[:2]
+    typer.echo(f"OCSP responder at http://{bound_host}:{bound_port}/", err=True)
+    try:
+        if not children:
+            _serve(directory, sock, validity)
+        else:
+            signal.signal(signal.SIGTERM, _raise_interrupt)
+            for pid in children:
+                os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        sock.close()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve(directory: Path, sock: socket.socket, validity: datetime.timedelta) -> None:
+    with _open(directory) as ca:
+        server = OcspHttpServer(sock.getsockname()[:2], ca.ocsp_responder(validity=validity),
+                                publish_dir=ca.hierarchy.publish_dir, clock=utc_now, sock=sock)
         try:
             server.serve_forever()
-        except KeyboardInterrupt:
-            pass
         finally:
-            stop.set()
             server.server_close()
+
+
+def _fork_worker(directory: Path, sock: socket.socket, validity: datetime.timedelta) -> int:
+    """A child process serving ``sock`` with its own CA connection and responder (pre-fork model)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        _serve(directory, sock, validity)
+    except KeyboardInterrupt:
+        pass
+    except BaseException:  # a child must never return into the parent's code
+        _log.exception("OCSP worker failed")
+        code = 1
+    finally:
+        os._exit(code)
