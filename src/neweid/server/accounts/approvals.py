@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,7 @@ from neweid.server.accounts.access import require
 from neweid.server.accounts.models import ApprovalRequest, ApprovalStatus, Office
 from neweid.server.accounts.roles import Capability
 from neweid.server.audit.context import actor_id
-from neweid.server.audit.log import audited_action
+from neweid.server.audit.log import audited_action, record
 from neweid.server.errors import (
     AccessDeniedError,
     ConflictError,
@@ -58,18 +59,37 @@ def approvable(name: str) -> ApprovableAction:
         raise ValidationFailedError(_("Unknown action."), code=ErrorCode.UNKNOWN_ACTION) from None
 
 
+def _create_request(action: str, payload: dict[str, Any], *, acting_user: Any, object_type: str,
+                    object_id: str, office: Office | None) -> ApprovalRequest:
+    spec = approvable(action)
+    require(acting_user, spec.request_capability)
+    return ApprovalRequest.objects.create(
+        action=action, payload=payload, object_type=object_type, object_id=object_id, office=office,
+        requested_by=acting_user, requested_at=timezone.now())
+
+
 def do_request_approval(action: str, payload: dict[str, Any], *, acting_user: Any, object_type: str = "",
                         object_id: str = "", office: Office | None = None) -> ApprovalRequest:
     """The maker asks for ``action`` on an object; nothing happens until someone else approves."""
     with audited_action("approval.request", actor=actor_id(acting_user), object_type="approval",
                         extra={"action": action}) as audit:
-        spec = approvable(action)
-        require(acting_user, spec.request_capability)
-        request = ApprovalRequest.objects.create(
-            action=action, payload=payload, object_type=object_type, object_id=object_id, office=office,
-            requested_by=acting_user, requested_at=timezone.now())
+        request = _create_request(action, payload, acting_user=acting_user, object_type=object_type,
+                                  object_id=object_id, office=office)
         audit.object_id = str(request.pk)
         return request
+
+
+def open_approval(action: str, payload: dict[str, Any], *, acting_user: Any, object_type: str,
+                  object_id: str | int, office: Office | None) -> ApprovalRequest:
+    """:func:`do_request_approval` inside the caller's action (same checks, row and audit entry), for an
+    operation that creates a record and its approval request atomically."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("open_approval runs inside an action's transaction")
+    request = _create_request(action, payload, acting_user=acting_user, object_type=object_type,
+                              object_id=str(object_id), office=office)
+    record("approval.request", actor=actor_id(acting_user), object_type="approval", object_id=request.pk,
+           extra={"action": action})
+    return request
 
 
 def _pending_for_update(request_id: int) -> ApprovalRequest:

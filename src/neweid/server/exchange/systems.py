@@ -21,6 +21,7 @@ from typing import Any
 from django.utils import timezone
 
 from neweid.server.accounts.access import require
+from neweid.server.accounts.approvals import open_approval
 from neweid.server.accounts.models import ApprovalRequest
 from neweid.server.accounts.roles import Capability
 from neweid.server.audit.context import actor_id
@@ -29,7 +30,6 @@ from neweid.server.audit.models import AuditResult
 from neweid.server.errors import ValidationFailedError
 from neweid.server.exchange.errors import SystemStateError
 from neweid.server.exchange.models import ExchangeSystem, SystemScope, SystemStatus
-from neweid.server.operations.approval_support import open_approval
 
 ACTIVATE = "exchange.activate_system"
 TOKEN_PREFIX = "nex_"  # noqa: S105 (a marker, not a secret)

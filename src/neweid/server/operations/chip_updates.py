@@ -18,6 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from neweid.formats.filemap import ZONES, Access, Zone
+from neweid.server.accounts.approvals import open_approval
 from neweid.server.accounts.models import ApprovalRequest
 from neweid.server.audit.context import actor_id
 from neweid.server.audit.log import audited_action, record
@@ -25,7 +26,6 @@ from neweid.server.cards.carddata import chip_fields, digest, face_fields
 from neweid.server.cards.models import Card
 from neweid.server.cards.states import CardState
 from neweid.server.errors import NotFoundError
-from neweid.server.operations.approval_support import open_approval
 from neweid.server.operations.errors import (
     CardNotUpdatableError,
     NewCardRequiredError,

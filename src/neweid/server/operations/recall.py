@@ -26,6 +26,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from neweid.server.accounts.access import has_capability, require
+from neweid.server.accounts.approvals import open_approval
 from neweid.server.accounts.models import ApprovalRequest
 from neweid.server.accounts.roles import Capability
 from neweid.server.audit.context import actor_id
@@ -35,7 +36,6 @@ from neweid.server.cards.models import Card
 from neweid.server.cards.states import CardState
 from neweid.server.cards.transitions import INSERT_BATCH, chunks
 from neweid.server.errors import NotFoundError, ValidationFailedError
-from neweid.server.operations.approval_support import open_approval
 from neweid.server.operations.errors import BadRecallScopeError, EmptyRecallError, RecallStateError
 from neweid.server.operations.models import (
     AgencyNotification,

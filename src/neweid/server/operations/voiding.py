@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from neweid.server.accounts.access import require
+from neweid.server.accounts.approvals import open_approval
 from neweid.server.accounts.models import ApprovalRequest
 from neweid.server.accounts.roles import Capability
 from neweid.server.audit.context import actor_id
@@ -31,7 +32,6 @@ from neweid.server.cards.models import Card, CardEvent
 from neweid.server.cards.states import ALLOWED_FROM, CardState, CertificateState, VoidReason
 from neweid.server.cards.transitions import INSERT_BATCH, chunks, transition
 from neweid.server.errors import NotFoundError, ValidationFailedError
-from neweid.server.operations.approval_support import open_approval
 from neweid.server.operations.errors import (
     NothingToListError,
     OutOfScopeError,
