@@ -35,13 +35,14 @@ class ErrorCode(StrEnum):
 
 
 class ServerError(Exception):
-    """Base of the server's domain errors; subclasses fix the code and HTTP status."""
+    """Base of the server's domain errors; subclasses fix the code and HTTP status. ``code`` is a member of
+    :class:`ErrorCode` or of an app's own code enum (every code enum is a StrEnum of short codes)."""
 
-    code: ErrorCode = ErrorCode.INTERNAL
+    code: StrEnum = ErrorCode.INTERNAL
     http_status: int = 500
     default_message: str | Promise = _("Internal error.")
 
-    def __init__(self, message: str | Promise | None = None, *, code: ErrorCode | None = None) -> None:
+    def __init__(self, message: str | Promise | None = None, *, code: StrEnum | None = None) -> None:
         self.message = message if message is not None else self.default_message
         if code is not None:
             self.code = code
@@ -49,13 +50,13 @@ class ServerError(Exception):
 
 
 class BadRequestError(ServerError, ValueError):
-    code = ErrorCode.BAD_REQUEST
+    code: StrEnum = ErrorCode.BAD_REQUEST
     http_status = 400
     default_message = _("The request is not valid.")
 
 
 class ValidationFailedError(ServerError, ValueError):
-    code = ErrorCode.VALIDATION
+    code: StrEnum = ErrorCode.VALIDATION
     http_status = 422
     default_message = _("The data is not valid.")
 
@@ -63,24 +64,24 @@ class ValidationFailedError(ServerError, ValueError):
 class AccessDeniedError(ServerError):
     """Missing permission; also used for objects the actor may not see (missing and forbidden alike)."""
 
-    code = ErrorCode.FORBIDDEN
+    code: StrEnum = ErrorCode.FORBIDDEN
     http_status = 403
     default_message = _("You are not allowed to do this.")
 
 
 class NotFoundError(ServerError):
-    code = ErrorCode.NOT_FOUND
+    code: StrEnum = ErrorCode.NOT_FOUND
     http_status = 404
     default_message = _("Not found.")
 
 
 class ConflictError(ServerError):
-    code = ErrorCode.CONFLICT
+    code: StrEnum = ErrorCode.CONFLICT
     http_status = 409
     default_message = _("The request conflicts with the current state.")
 
 
 class UnavailableError(ServerError):
-    code = ErrorCode.UNAVAILABLE
+    code: StrEnum = ErrorCode.UNAVAILABLE
     http_status = 503
     default_message = _("A service the system depends on is not available.")

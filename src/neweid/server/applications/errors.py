@@ -105,7 +105,7 @@ class ApplicationError(ServerError):
     def __init__(self, code: ApplicationErrorCode, message: str | Promise | None = None) -> None:
         super().__init__(message if message is not None else MESSAGES[code])
         # ErrorCode (neweid.server.errors) is closed; domain codes are another StrEnum with the same shape.
-        self.code = code  # type: ignore[assignment]
+        self.code = code
         self.rule = code
 
 

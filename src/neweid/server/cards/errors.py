@@ -10,13 +10,11 @@ an ``ErrorCode``. Messages carry no personal data.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import cast
 
 from django.utils.translation import gettext_lazy as _
 
 from neweid.server.errors import (
     ConflictError,
-    ErrorCode,
     NotFoundError,
     UnavailableError,
     ValidationFailedError,
@@ -43,17 +41,14 @@ class CardCode(StrEnum):
     CONSENT_REQUIRED = "C411"  # one parent alone / an ascendant: the consent or authorisation form
     PRODUCTION_UNAVAILABLE = "C701"
     CA_UNAVAILABLE = "C702"
+    CA_REFUSED = "C703"
 
-
-def as_error_code(code: CardCode) -> ErrorCode:
-    """A cards code where the platform expects an ErrorCode (same interface: value, str)."""
-    return cast(ErrorCode, code)
 
 
 class IllegalTransition(ConflictError):  # noqa: N818 (the name of the contract)
     """The state machine forbids the change; names the from and to states (and how many cards)."""
 
-    code = as_error_code(CardCode.ILLEGAL_TRANSITION)
+    code = CardCode.ILLEGAL_TRANSITION
 
     def __init__(self, from_state: str, to_state: str, count: int = 1) -> None:
         self.from_state = from_state
@@ -64,91 +59,91 @@ class IllegalTransition(ConflictError):  # noqa: N818 (the name of the contract)
 
 
 class ConcurrentChangeError(ConflictError):
-    code = as_error_code(CardCode.CONCURRENT_CHANGE)
+    code = CardCode.CONCURRENT_CHANGE
     default_message = _("Some cards changed while this was done; nothing was changed. Please try again.")
 
 
 class CardNotFoundError(NotFoundError):
-    code = as_error_code(CardCode.CARD_NOT_FOUND)
+    code = CardCode.CARD_NOT_FOUND
     default_message = _("No such card.")
 
 
 class BadCapacityError(ValidationFailedError):
-    code = as_error_code(CardCode.BAD_CAPACITY)
+    code = CardCode.BAD_CAPACITY
     default_message = _("The production capacity and batch size must be positive.")
 
 
 class BatchStateError(ConflictError):
-    code = as_error_code(CardCode.BATCH_STATE)
+    code = CardCode.BATCH_STATE
     default_message = _("The production batch is not in a state that allows this.")
 
 
 class SerialsExhaustedError(ConflictError):
-    code = as_error_code(CardCode.SERIALS_EXHAUSTED)
+    code = CardCode.SERIALS_EXHAUSTED
     default_message = _("No free card serial could be drawn.")
 
 
 class WrongOfficeError(ConflictError):
-    code = as_error_code(CardCode.WRONG_OFFICE)
+    code = CardCode.WRONG_OFFICE
     default_message = _("The card is not for this office.")
 
 
 class NotOnRosterError(ConflictError):
-    code = as_error_code(CardCode.NOT_ON_ROSTER)
+    code = CardCode.NOT_ON_ROSTER
     default_message = _("Some cards are not on this office's pickup roster.")
 
 
 class DefectNoteRequiredError(ValidationFailedError):
-    code = as_error_code(CardCode.DEFECT_NOTE_REQUIRED)
+    code = CardCode.DEFECT_NOTE_REQUIRED
     default_message = _("Say what is wrong with a defective card.")
 
 
 class PersonNotRegisteredError(ConflictError):
-    code = as_error_code(CardCode.PERSON_NOT_REGISTERED)
+    code = CardCode.PERSON_NOT_REGISTERED
     default_message = _("The person is no longer on the household register: the card must be voided.")
 
 
 class FaceDataChangedError(ConflictError):
-    code = as_error_code(CardCode.FACE_DATA_CHANGED)
+    code = CardCode.FACE_DATA_CHANGED
     default_message = _("Data printed on the card has changed since production: a new card is needed.")
 
 
 class ChipUpdateNeededError(ConflictError):
-    code = as_error_code(CardCode.CHIP_UPDATE_NEEDED)
+    code = CardCode.CHIP_UPDATE_NEEDED
     default_message = _("The chip content is not current: update the chip before issuing the card.")
 
 
 class DocumentsNotCheckedError(ValidationFailedError):
-    code = as_error_code(CardCode.DOCUMENTS_NOT_CHECKED)
+    code = CardCode.DOCUMENTS_NOT_CHECKED
     default_message = _("Check the documents and the household data first.")
 
 
 class CollectInPersonError(ValidationFailedError):
-    code = as_error_code(CardCode.COLLECT_IN_PERSON)
+    code = CardCode.COLLECT_IN_PERSON
     default_message = _("Citizens aged 14 or more collect their card in person.")
 
 
 class RepresentativeRequiredError(ValidationFailedError):
-    code = as_error_code(CardCode.REPRESENTATIVE_REQUIRED)
+    code = CardCode.REPRESENTATIVE_REQUIRED
     default_message = _("A child's card is collected by a legal representative or an ascendant they "
                         "authorise.")
 
 
 class ChildNotPresentError(ValidationFailedError):
-    code = as_error_code(CardCode.CHILD_NOT_PRESENT)
+    code = CardCode.CHILD_NOT_PRESENT
     default_message = _("The child must be present when the card is collected.")
 
 
 class ConsentRequiredError(ValidationFailedError):
-    code = as_error_code(CardCode.CONSENT_REQUIRED)
+    code = CardCode.CONSENT_REQUIRED
     default_message = _("The other parent's consent or the letter of authorisation is needed.")
 
 
 class ProductionUnavailableError(UnavailableError):
-    code = as_error_code(CardCode.PRODUCTION_UNAVAILABLE)
+    code = CardCode.PRODUCTION_UNAVAILABLE
     default_message = _("The production centre is not available; nothing was changed.")
 
 
 class CitizenCaUnavailableError(UnavailableError):
-    code = as_error_code(CardCode.CA_UNAVAILABLE)
+    code = CardCode.CA_UNAVAILABLE
     default_message = _("The citizen certificate authority is not available; nothing was changed.")

@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -47,8 +46,8 @@ from neweid.pki.ca.validity import CardValidity
 from neweid.pki.errors import PkiError
 from neweid.pki.keystore import FileKeyStore, passphrase_from_environment
 from neweid.server.cards.ca import CardRef, CertificateRequest, IssuedCertificate, RevocationReason
-from neweid.server.cards.errors import CitizenCaUnavailableError
-from neweid.server.errors import ConflictError, ErrorCode
+from neweid.server.cards.errors import CardCode, CitizenCaUnavailableError
+from neweid.server.errors import ConflictError
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ _REASONS = {
 class CitizenCaRefusedError(ConflictError):
     """The CA refused a request (e.g. a CSR with the wrong key, a card past its certificate period)."""
 
-    code = cast(ErrorCode, "C703")
+    code = CardCode.CA_REFUSED
     default_message = _("The citizen certificate authority refused the request; nothing was changed.")
 
     def __init__(self, refusal: str) -> None:

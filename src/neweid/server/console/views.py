@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from typing import Any
 
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
 
 
-def error_page(request: HttpRequest, code: ErrorCode, message: str, status: int) -> HttpResponse:
+def error_page(request: HttpRequest, code: StrEnum, message: str, status: int) -> HttpResponse:
     """The one error page: a short code and a sentence, nothing about the server's insides."""
     try:
         return render(request, "console/error.html", {"code": code.value, "message": message}, status=status)

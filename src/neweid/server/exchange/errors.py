@@ -4,14 +4,12 @@ machine clients. Messages carry no personal data (at most a line number, a seria
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import cast
 
 from django.utils.translation import gettext_lazy as _
 
 from neweid.server.errors import (
     AccessDeniedError,
     ConflictError,
-    ErrorCode,
     NotFoundError,
     ValidationFailedError,
 )
@@ -27,45 +25,42 @@ class ExchangeCode(StrEnum):
     SYSTEM_STATE = "X302"
 
 
-def _code(code: ExchangeCode) -> ErrorCode:
-    return cast(ErrorCode, code)
-
 
 class ExchangeFileError(ValidationFailedError):
     """An exchange file that does not follow its format (docs/exchange-formats.md)."""
 
-    code = _code(ExchangeCode.BAD_FILE)
+    code = ExchangeCode.BAD_FILE
     default_message = _("The exchange file is not valid.")
 
 
 class FileGoneError(NotFoundError):
     """The file is not (or no longer) in the transfer area: purged after the status replies."""
 
-    code = _code(ExchangeCode.FILE_GONE)
+    code = ExchangeCode.FILE_GONE
     default_message = _("The file is not in the transfer area.")
 
 
 class UnknownCardError(ConflictError):
-    code = _code(ExchangeCode.UNKNOWN_CARD)
+    code = ExchangeCode.UNKNOWN_CARD
     default_message = _("A status reply names a card that is not in the batch.")
 
 
 class NotEnoughBlankChipsError(ConflictError):
-    code = _code(ExchangeCode.NO_BLANK_CHIPS)
+    code = ExchangeCode.NO_BLANK_CHIPS
     default_message = _("Not enough pre-produced blank chips with keys: the production centre must send "
                         "more before the batch can be sent.")
 
 
 class ChipAlreadyKnownError(ConflictError):
-    code = _code(ExchangeCode.CHIP_KNOWN)
+    code = ExchangeCode.CHIP_KNOWN
     default_message = _("A blank chip was already received with other key data.")
 
 
 class SystemRefusedError(AccessDeniedError):
-    code = _code(ExchangeCode.SYSTEM_REFUSED)
+    code = ExchangeCode.SYSTEM_REFUSED
     default_message = _("This system may not use this exchange.")
 
 
 class SystemStateError(ConflictError):
-    code = _code(ExchangeCode.SYSTEM_STATE)
+    code = ExchangeCode.SYSTEM_STATE
     default_message = _("The system is not in a state that allows this.")

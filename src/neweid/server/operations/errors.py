@@ -10,14 +10,12 @@ expects an ``ErrorCode``.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import cast
 
 from django.utils.translation import gettext_lazy as _
 
 from neweid.server.errors import (
     AccessDeniedError,
     ConflictError,
-    ErrorCode,
     ValidationFailedError,
 )
 
@@ -43,98 +41,94 @@ class OperationsCode(StrEnum):
     RECALL_STATE = "O603"
 
 
-def as_error_code(code: OperationsCode) -> ErrorCode:
-    """An operations code where the platform expects an ErrorCode (same interface: value, str)."""
-    return cast(ErrorCode, code)
-
 
 class ReporterNotAllowedError(AccessDeniedError):
-    code = as_error_code(OperationsCode.REPORTER_NOT_ALLOWED)
+    code = OperationsCode.REPORTER_NOT_ALLOWED
     default_message = _("This person may not report the loss of this card.")
 
 
 class OutsideOfficeHoursError(ConflictError):
-    code = as_error_code(OperationsCode.OUTSIDE_OFFICE_HOURS)
+    code = OperationsCode.OUTSIDE_OFFICE_HOURS
     default_message = _("Offices take loss reports by phone during office hours only; please call the 1996 "
                         "hotline.")
 
 
 class NoCardInUseError(ConflictError):
-    code = as_error_code(OperationsCode.NO_CARD_IN_USE)
+    code = OperationsCode.NO_CARD_IN_USE
     default_message = _("This person has no card in use.")
 
 
 class LossNotRevocableError(ConflictError):
-    code = as_error_code(OperationsCode.LOSS_NOT_REVOCABLE)
+    code = OperationsCode.LOSS_NOT_REVOCABLE
     default_message = _("The loss can no longer be revoked: a reissue has been applied for.")
 
 
 class ChannelNeedsOfficeError(ValidationFailedError):
-    code = as_error_code(OperationsCode.CHANNEL_NEEDS_OFFICE)
+    code = OperationsCode.CHANNEL_NEEDS_OFFICE
     default_message = _("Counter and phone reports are taken by an office.")
 
 
 class NewCardRequiredError(ValidationFailedError):
-    code = as_error_code(OperationsCode.NEW_CARD_REQUIRED)
+    code = OperationsCode.NEW_CARD_REQUIRED
     default_message = _("This data is printed on the card: a new card is needed, not a chip update.")
 
 
 class UnknownChipFieldError(ValidationFailedError):
-    code = as_error_code(OperationsCode.UNKNOWN_CHIP_FIELD)
+    code = OperationsCode.UNKNOWN_CHIP_FIELD
     default_message = _("Unknown chip field.")
 
 
 class NothingToUpdateError(ValidationFailedError):
-    code = as_error_code(OperationsCode.NOTHING_TO_UPDATE)
+    code = OperationsCode.NOTHING_TO_UPDATE
     default_message = _("The chip already holds this data.")
 
 
 class CardNotUpdatableError(ConflictError):
-    code = as_error_code(OperationsCode.CARD_NOT_UPDATABLE)
+    code = OperationsCode.CARD_NOT_UPDATABLE
     default_message = _("Only a card in use can have its chip updated.")
 
 
 class NoOpenApplicationError(ConflictError):
-    code = as_error_code(OperationsCode.NO_OPEN_APPLICATION)
+    code = OperationsCode.NO_OPEN_APPLICATION
     default_message = _("A temporary certificate needs an application whose card has not been issued.")
 
 
 class BadValidityError(ValidationFailedError):
-    code = as_error_code(OperationsCode.BAD_VALIDITY)
+    code = OperationsCode.BAD_VALIDITY
     default_message = _("The validity period is not allowed.")
 
 
 class VoidingNotAllowedError(ConflictError):
-    code = as_error_code(OperationsCode.VOIDING_NOT_ALLOWED)
+    code = OperationsCode.VOIDING_NOT_ALLOWED
     default_message = _("These cards cannot be voided.")
 
 
 class VoidingListStateError(ConflictError):
-    code = as_error_code(OperationsCode.VOIDING_LIST_STATE)
+    code = OperationsCode.VOIDING_LIST_STATE
     default_message = _("The voiding list is not in a state that allows this.")
 
 
 class NothingToListError(ConflictError):
-    code = as_error_code(OperationsCode.NOTHING_TO_LIST)
+    code = OperationsCode.NOTHING_TO_LIST
     default_message = _("There are no voided cards waiting for a list.")
 
 
 class OutOfScopeError(AccessDeniedError):
-    code = as_error_code(OperationsCode.OUT_OF_SCOPE)
+    code = OperationsCode.OUT_OF_SCOPE
     default_message = _("These statistics are outside your office or city/county.")
 
 
 class EmptyRecallError(ConflictError):
-    code = as_error_code(OperationsCode.EMPTY_RECALL)
+    code = OperationsCode.EMPTY_RECALL
     default_message = _("No card falls within the recall's scope.")
 
 
 class BadRecallScopeError(ValidationFailedError):
-    code = as_error_code(OperationsCode.BAD_RECALL_SCOPE)
+    code = OperationsCode.BAD_RECALL_SCOPE
     default_message = _("The recall scope is not valid.")
 
 
 class RecallStateError(ConflictError):
-    code = as_error_code(OperationsCode.RECALL_STATE)
+    code = OperationsCode.RECALL_STATE
     default_message = _("The recall is not in a state that allows this.")
 
