@@ -13,7 +13,7 @@ import logging
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from neweid.card.eac import MAX_TRUST_POINTS, TrustedKey, format_card_date, parse_card_date
+from neweid.card.eac import MAX_TRUST_POINTS, TrustedKey, parse_card_date
 from neweid.card.errors import CardError
 from neweid.card.state import PersistentState
 from neweid.crypto.cvc import verify_cv_signature
@@ -21,6 +21,7 @@ from neweid.crypto.ec import NIST_P521
 from neweid.crypto.errors import CryptoError
 from neweid.formats.chat import ID_NEID_TERMINAL, NeidRight, Role, decode_discretionary
 from neweid.formats.cvc import ID_TA_ECDSA_SHA_512, CvCertificate, CvcFormatError, decode_cv_certificate
+from neweid.formats.dates import to_compact
 from neweid.formats.iso7816 import StatusWord
 from neweid.formats.tlv import TlvError, encode_tlv
 
@@ -98,7 +99,7 @@ def advance_date(state: PersistentState, effective: dt.date) -> bool:
     """Move the chip's date forward to ``effective`` if that is later; whether it moved."""
     if effective <= chip_today(state) and state.card_date is not None:
         return False
-    state.card_date = format_card_date(effective)
+    state.card_date = to_compact(effective)
     _log.info("chip date advanced to %s", state.card_date)
     return True
 

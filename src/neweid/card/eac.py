@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from neweid.formats.chat import NeidRight, Role
+from neweid.formats.dates import from_compact
 from neweid.formats.iso7816 import KeyRef
 
 MAX_TRUST_POINTS = 2
@@ -110,16 +111,4 @@ class EacSession:
 
 
 def parse_card_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-
-
-def format_card_date(value: dt.date) -> str:
-    return value.strftime("%Y%m%d")
-
-
-def comp(point: bytes) -> bytes:
-    """Comp(PK) of an uncompressed EC point ``04 ‖ X ‖ Y``: its x-coordinate (TR-03110-3 A.2.2.3)."""
-    size = (len(point) - 1) // 2
-    return point[1:1 + size]
+    return None if value is None else from_compact(value)

@@ -8,6 +8,7 @@ import string
 from dataclasses import dataclass
 from datetime import date
 
+from neweid.formats.dates import to_compact
 from neweid.formats.mrz import TD1, mrz_key_seed
 from neweid.formats.zones import (
     Address,
@@ -106,7 +107,7 @@ def card_content(citizen: Citizen, photo_jpeg: bytes) -> CardContent:
 
 
 def card_date(today: date) -> str:
-    return today.strftime("%Y%m%d")
+    return to_compact(today)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from neweid.card.apdu import CommandApdu
-from neweid.card.eac import EacSession, comp
+from neweid.card.eac import EacSession
 from neweid.card.errors import CardError
 from neweid.card.state import CardContext, PaceRun, PaceStep
 from neweid.crypto.ec import curve_by_param_id
@@ -19,6 +19,7 @@ from neweid.crypto.pace import (
     suite_by_oid,
 )
 from neweid.crypto.sm import SecureMessaging
+from neweid.crypto.ta import compress_point
 from neweid.formats.iso7816 import PasswordRef, StatusWord
 from neweid.formats.tlv import Tlv, TlvError, encode_tlv, find_tlv, parse_tlvs
 
@@ -157,6 +158,6 @@ def _step(ctx: CardContext, run: PaceRun, apdu: CommandApdu) -> bytes:
         session.pace_password = run.password
         session.verified.clear()
         session.eac = EacSession()
-        session.id_picc = comp(run.chip_eph_pub)  # ID_PICC for Terminal Authentication
+        session.id_picc = compress_point(run.chip_eph_pub)  # ID_PICC for Terminal Authentication
         out = token
     return encode_tlv(TAG_DYNAMIC_AUTH, encode_tlv(answer, out))

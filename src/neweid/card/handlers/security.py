@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from neweid.card.apdu import CommandApdu
 from neweid.card.errors import CardError
+from neweid.card.keys import load_ec_key
 from neweid.card.state import CardContext
 from neweid.crypto.aa import sign_challenge
 from neweid.formats.iso7816 import StatusWord
 
 CHALLENGE_BYTES = 8
-
-
-def load_aa_key(der: bytes) -> ec.EllipticCurvePrivateKey:
-    key = serialization.load_der_private_key(der, password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise CardError(StatusWord.REFERENCE_DATA_NOT_USABLE, "the AA key is not an EC key")
-    return key
 
 
 def internal_authenticate(ctx: CardContext, apdu: CommandApdu) -> bytes:
@@ -31,7 +22,7 @@ def internal_authenticate(ctx: CardContext, apdu: CommandApdu) -> bytes:
         raise CardError(StatusWord.WRONG_LENGTH, "the AA challenge has 8 bytes")
     if ctx.persistent.aa_key is None:
         raise CardError(StatusWord.CONDITIONS_NOT_SATISFIED, "no Active Authentication key")
-    return sign_challenge(load_aa_key(ctx.persistent.aa_key), apdu.data)
+    return sign_challenge(load_ec_key(ctx.persistent.aa_key), apdu.data)
 
 
 def get_challenge(ctx: CardContext, apdu: CommandApdu) -> bytes:
