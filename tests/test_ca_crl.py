@@ -205,7 +205,7 @@ def test_large_crl_in_one_pass(tmp_path: Path) -> None:
 
 def test_openssl_verifies_full_and_delta_crls(ca: CaDirectory, clock: Clock, tmp_path: Path) -> None:
     require_system_part(OPENSSL is not None, "the openssl command")
-    a, b, *_ = four(ca)
+    a, b, c, *_ = four(ca)
     ca.ra.operator("t").suspend(a)
     ca.crls.publish(clock.now)
     ca.ra.operator("t").revoke(b, RevocationReason.KEY_COMPROMISE)
@@ -250,9 +250,7 @@ def test_openssl_verifies_full_and_delta_crls(ca: CaDirectory, clock: Clock, tmp
         check=False,
     )
     assert result.returncode == 0 and "verify OK" in result.stderr
-    # the chain with CRL checking: a suspended certificate fails, a good one passes
-    cert_a = tmp_path / "a.pem"
-    cert_a.write_bytes(pem(x509.load_der_x509_certificate(ca.registry.get(a).der)))
+    # the chain with CRL checking, at the CA's time: a suspended certificate fails, a good one passes
     crls = tmp_path / "crls.pem"
     full = x509.load_der_x509_crl((ca.hierarchy.publish_dir / "crl" / "full.crl").read_bytes())
     root = x509.load_der_x509_crl(root_crl.read_bytes())
@@ -261,21 +259,18 @@ def test_openssl_verifies_full_and_delta_crls(ca: CaDirectory, clock: Clock, tmp
     crls.write_bytes(
         full.public_bytes(serialization.Encoding.PEM) + root.public_bytes(serialization.Encoding.PEM)
     )
-    result = subprocess.run(
-        [
-            str(OPENSSL),
-            "verify",
-            "-crl_check_all",
-            "-CRLfile",
-            str(crls),
-            "-CAfile",
-            str(ca.hierarchy.directory / "root-ca.pem"),
-            "-untrusted",
-            str(ca.hierarchy.directory / "issuing-ca.pem"),
-            str(cert_a),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0 and "certificate revoked" in (result.stdout + result.stderr)
+
+    def verify_with_crls(serial: int) -> subprocess.CompletedProcess[str]:
+        leaf = tmp_path / f"{serial}.pem"
+        leaf.write_bytes(pem(x509.load_der_x509_certificate(ca.registry.get(serial).der)))
+        return subprocess.run(
+            [str(OPENSSL), "verify", "-attime", str(int(clock.now.timestamp()) + 60), "-crl_check_all",
+             "-CRLfile", str(crls), "-CAfile", str(ca.hierarchy.directory / "root-ca.pem"),
+             "-untrusted", str(ca.hierarchy.directory / "issuing-ca.pem"), str(leaf)],
+            capture_output=True, text=True, check=False,
+        )
+
+    suspended = verify_with_crls(a)
+    assert suspended.returncode != 0 and "certificate revoked" in (suspended.stdout + suspended.stderr)
+    good = verify_with_crls(c)
+    assert good.returncode == 0, good.stdout + good.stderr

@@ -53,6 +53,7 @@ from neweid.formats.zones import (
 from neweid.pki.csca import Csca
 from neweid.pki.document_signer import DocumentSigner
 from neweid.pki.keystore import FileKeyStore
+from tests.conftest import require_system_part
 
 NOW = datetime.datetime(2026, 3, 1, 8, 0, tzinfo=datetime.UTC)
 LATER = NOW + datetime.timedelta(days=30)
@@ -322,8 +323,8 @@ def test_bsi_card_security_signer_is_not_trusted_here() -> None:
 # --- independent check by OpenSSL --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="OpenSSL CLI not installed")
 def test_openssl_accepts_the_signed_data(moi: Pki, sod: bytes, tmp_path: Path) -> None:
+    require_system_part(shutil.which("openssl") is not None, "the openssl command")
     (tmp_path / "csca.pem").write_bytes(moi.csca.certificate.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "sod.der").write_bytes(sod)
     at = str(int(LATER.timestamp()))
