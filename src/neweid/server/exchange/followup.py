@@ -41,15 +41,15 @@ from neweid.server.audit.log import audited_action
 from neweid.server.cards.ca import CitizenCa, RevocationReason, get_citizen_ca
 from neweid.server.cards.carddata import chip_fields, digest
 from neweid.server.cards.models import Card
+from neweid.server.cards.office import VOID_REASONS
 from neweid.server.cards.states import LIVE_STATES, CardState, CertificateState, VoidReason
 from neweid.server.cards.transitions import chunks
 from neweid.server.exchange.models import ChipUpdateNeeded, RegistryNotification
 from neweid.server.operations.chip_updates import UPDATABLE_FIELDS
 from neweid.server.operations.models import VoidingRequest, VoidingRequestStatus
 from neweid.server.operations.voiding import ACTION as VOID_ACTION
-from neweid.server.operations.voiding import MAX_CARDS_PER_REQUEST, revoke_certificates
+from neweid.server.operations.voiding import LIVE_CERTIFICATE, MAX_CARDS_PER_REQUEST, revoke_certificates
 from neweid.server.registry.interface import HouseholdRegistry, PersonRecord
-from neweid.server.registry.values import PersonStatus
 from neweid.server.registry.wiring import household_registry
 
 logger = logging.getLogger(__name__)
@@ -61,13 +61,6 @@ ACTOR = "system:registry-followup"
 SYSTEM_USERNAME = "system_registry"
 DEFAULT_LIMIT = 50_000
 
-#: The person's registration status now → why their cards are void.
-VOID_REASONS: dict[PersonStatus, VoidReason] = {
-    PersonStatus.DEAD: VoidReason.DEAD,
-    PersonStatus.DECLARED_DEAD: VoidReason.DECLARED_DEAD,
-    PersonStatus.EMIGRATED: VoidReason.EMIGRATED,
-    PersonStatus.REGISTRATION_CANCELLED: VoidReason.REGISTRATION_CANCELLED,
-}
 #: When the register no longer says so (a later change), the kind alone decides.
 KIND_VOID_REASONS = {"death": VoidReason.DEAD, "emigration": VoidReason.EMIGRATED}
 #: Chip fields (not printed on the face) each kind of change may concern.
@@ -85,7 +78,6 @@ VOIDABLE_NOW = frozenset({CardState.ORDERED, CardState.RECEIVED, CardState.QC_PA
 IN_TRANSIT = frozenset({CardState.IN_PRODUCTION, CardState.PRODUCED, CardState.SHIPPED})
 #: In the citizen's hands (or reported lost): the certificates are revoked, the card stays as it is.
 IN_USE = frozenset({CardState.ISSUED, CardState.LOST})
-_LIVE_CERTIFICATE = (CertificateState.ACTIVE, CertificateState.SUSPENDED)
 
 
 class FollowupOutcome(StrEnum):
@@ -189,7 +181,7 @@ def _follow_void(run: _Run, notice: _Notice, reason: VoidReason) -> None:
         if CardState(state) in VOIDABLE_NOW and pk not in run.pending_void:
             run.to_void[(office, reason)].append(pk)
             run.pending_void.add(pk)
-        elif CardState(state) in IN_USE and certificate in _LIVE_CERTIFICATE:
+        elif CardState(state) in IN_USE and certificate in LIVE_CERTIFICATE:
             run.to_revoke[RevocationReason.CESSATION_OF_OPERATION].add(pk)
     run.outcomes[notice.pk] = FollowupOutcome.VOIDING_REQUESTED if cards else FollowupOutcome.NO_CARD
 
@@ -200,7 +192,7 @@ def _follow_guardianship(run: _Run, notice: _Notice, record: PersonRecord | None
         run.outcomes[notice.pk] = FollowupOutcome.NO_ACTION
         return
     for pk, _state, certificate, *_ in cards:
-        if certificate in _LIVE_CERTIFICATE:
+        if certificate in LIVE_CERTIFICATE:
             run.to_revoke[RevocationReason.PRIVILEGE_WITHDRAWN].add(pk)
         elif certificate == CertificateState.PENDING:
             run.to_withhold.add(pk)

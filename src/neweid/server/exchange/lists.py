@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Sequence
-from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
@@ -34,9 +33,9 @@ from neweid.server.exchange.fileformat import (
     encode_file,
 )
 from neweid.server.operations.models import LossReport
+from neweid.server.operations.rules import TAIPEI
 from neweid.server.registry.values import PersonStatus
 
-TAIPEI = ZoneInfo("Asia/Taipei")
 REGISTERED = [s.value for s in PersonStatus if s.is_registered]
 ROUTINE_KINDS = (Kind.FIRST_ISSUANCE, Kind.REISSUE_LOSS, Kind.REPLACEMENT)
 _CANCELLATION_FLAGS = {CardState.VOIDED: "voided", CardState.REISSUED: "invalidated",

@@ -58,7 +58,7 @@ LIST_STATES: dict[VoidingListKind, tuple[CardState, ...]] = {
     VoidingListKind.DEFECTIVE_RETURN: (CardState.DEFECTIVE,),
     VoidingListKind.CENTRAL_DESTRUCTION: (CardState.VOIDED, CardState.REPLACED),
 }
-_LIVE_CERTIFICATE = (CertificateState.ACTIVE, CertificateState.SUSPENDED)
+LIVE_CERTIFICATE = (CertificateState.ACTIVE, CertificateState.SUSPENDED)
 
 
 def do_request_voiding(card_ids: Iterable[int], reason: VoidReason, *, acting_user: Any, note: str = "",
@@ -91,7 +91,7 @@ def revoke_certificates(cards: QuerySet[Card], reason: RevocationReason, *, at: 
     """Revoke the live certificates of ``cards`` (one read, one UPDATE, one CA call) and queue every card
     serial for OCSP/CRL publication. Returns the number of certificates revoked."""
     rows = list(cards.order_by().values_list("pk", "serial", "certificate_state"))
-    live = [CardRef(pk, serial) for pk, serial, state in rows if state in _LIVE_CERTIFICATE]
+    live = [CardRef(pk, serial) for pk, serial, state in rows if state in LIVE_CERTIFICATE]
     for chunk in chunks([ref.card_id for ref in live]):
         Card.objects.filter(pk__in=chunk).update(certificate_state=CertificateState.REVOKED)
     RevocationPublication.objects.bulk_create(
