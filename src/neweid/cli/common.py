@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -46,13 +45,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr and a non-zero exit: what users see instead of a traceback."""
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
-
-
-def run_or_fail(action: Callable[[], T], *errors: type[BaseException]) -> T:
-    try:
-        return action()
-    except errors as exc:
-        fail(str(exc) or type(exc).__name__)
 
 
 def _date(d: datetime.date | None) -> dict[str, str] | None:

@@ -8,7 +8,6 @@ do with them.
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 import time
@@ -34,19 +33,10 @@ def population() -> None:
 
 def setup_django() -> None:
     """Configure Django with the server's settings and apply pending migrations."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neweid.server.settings")
-    import django
-    from django.apps import apps
+    from neweid.cli import server
 
-    if not apps.ready:
-        django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        call_command("migrate", interactive=False, verbosity=0)
+    server.setup_django()
+    server.migrate_if_needed()
 
 
 def _parse_day(text: str | None) -> date:
