@@ -22,7 +22,6 @@ from neweid.formats.security_object import (
     HashAlgorithm,
     LdsSecurityObject,
 )
-from neweid.pki._x509 import add_months, random_serial
 from neweid.pki.csca import Csca
 from neweid.pki.document_signer import DocumentSigner, sign_zone
 from neweid.pki.errors import CertificateError, KeyStoreError, PkiError, SigningError, TestPkiError
@@ -36,6 +35,7 @@ from neweid.pki.keystore import (
     passphrase_from_environment,
 )
 from neweid.pki.testpki import TestPki
+from neweid.pki.x509util import add_months, random_serial
 
 NOW = datetime.datetime(2026, 3, 1, 8, 30, tzinfo=datetime.UTC)
 PASSPHRASE = b"unit-test passphrase"

@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
 from neweid.crypto.passive import verify_zone
-from neweid.pki._x509 import sign_certificate
 from neweid.pki.csca import Csca
 from neweid.pki.document_signer import DocumentSigner
 from neweid.pki.errors import KeyStoreError
@@ -47,6 +46,7 @@ from neweid.pki.pkcs11_keystore import (
     key_id,
     keystore_from_environment,
 )
+from neweid.pki.x509util import sign_certificate
 from tests.conftest import require_system_part
 
 NOW = datetime.datetime(2026, 3, 1, 8, 30, tzinfo=datetime.UTC)

@@ -21,7 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from neweid.pki._x509 import (
+from neweid.pki.errors import CertificateError
+from neweid.pki.keystore import Curve, KeyStore, KeyStoreSigner, SignatureAlgorithm
+from neweid.pki.x509util import (
     RandomSource,
     add_months,
     random_serial,
@@ -29,8 +31,6 @@ from neweid.pki._x509 import (
     same_public_key,
     sign_certificate,
 )
-from neweid.pki.errors import CertificateError
-from neweid.pki.keystore import Curve, KeyStore, KeyStoreSigner, SignatureAlgorithm
 
 __all__ = [
     "CSCA_VALIDITY_MONTHS",

@@ -30,10 +30,10 @@ from neweid.formats.security_object import (
     LdsSecurityObject,
     SecurityObjectFormatError,
 )
-from neweid.pki._x509 import RandomSource, require_aware, same_public_key
 from neweid.pki.csca import Csca
 from neweid.pki.errors import SigningError
 from neweid.pki.keystore import Curve, KeyStore, KeyStoreSigner, SignatureAlgorithm
+from neweid.pki.x509util import RandomSource, require_aware, same_public_key
 
 __all__ = ["DocumentSigner", "sign_card_security", "sign_signed_data", "sign_zone"]
 

@@ -29,11 +29,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from neweid.pki._x509 import RandomSource, require_aware, same_public_key
 from neweid.pki.csca import Csca
 from neweid.pki.document_signer import DocumentSigner
 from neweid.pki.errors import CertificateError, KeyStoreError, TestPkiError
 from neweid.pki.keystore import FileKeyStore, KeyStoreSigner, SignatureAlgorithm, passphrase_from_environment
+from neweid.pki.x509util import RandomSource, require_aware, same_public_key
 
 __all__ = ["TestPki"]
 

@@ -18,9 +18,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from neweid.pki._x509 import add_months, random_serial, sign_certificate
 from neweid.pki.errors import PkiError
 from neweid.pki.keystore import FileKeyStore, KeyStoreSigner, passphrase_from_environment
+from neweid.pki.x509util import add_months, random_serial, sign_certificate
 from neweid.production.card_data import CertificateHolder
 from neweid.production.certificates import CSR_SIGNING_KEY, IssuerError, verify_card_csr
 from neweid.terminal.certzone import CertificateKey, PublicKey

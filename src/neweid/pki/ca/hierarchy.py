@@ -39,11 +39,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from neweid.pki._x509 import add_months, require_aware, same_public_key, sign_certificate
 from neweid.pki.ca.errors import CaDirectoryError, Refusal
 from neweid.pki.ca.profiles import CaUrls, random_serial
 from neweid.pki.errors import PkiError
 from neweid.pki.keystore import Curve, KeyStore, KeyStoreSigner, SignatureAlgorithm
+from neweid.pki.x509util import add_months, require_aware, same_public_key, sign_certificate
 
 __all__ = [
     "AUDIT_FILE",

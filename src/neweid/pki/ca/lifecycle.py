@@ -20,7 +20,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from neweid.pki._x509 import sign_certificate
 from neweid.pki.ca.audit import Actor, AuditAction, AuditEvent, AuditSink, Outcome
 from neweid.pki.ca.errors import CaError, CsrError, LifecycleError, Refusal
 from neweid.pki.ca.hierarchy import CaHierarchy
@@ -36,6 +35,7 @@ from neweid.pki.ca.profiles import (
 from neweid.pki.ca.registry import CertificateRecord, CertificateStatus, Registry, RevocationReason
 from neweid.pki.ca.validity import CardValidity, ValidityPeriod, first_period, reissue_period
 from neweid.pki.errors import PkiError
+from neweid.pki.x509util import sign_certificate
 
 __all__ = ["REVOCATION_REASONS", "CitizenCa", "IssuedCertificate", "subscriber_of"]
 
